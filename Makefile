@@ -1,0 +1,46 @@
+# Every recipe here is what CI and the README use; nothing else sets the project up.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= demo
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: env run test lint typecheck pytest bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --all-extras --python $(PYTHON)
+	touch $@
+
+env: $(VENV)/.synced
+
+## make run: build the benign demo set, scan it (plus ../shared/fixtures when present), print the summary
+run: env
+	VIGIL_HOME=$(CURDIR)/.vigil $(BIN)/vigil demo build $(DEMO_DIR)
+	VIGIL_HOME=$(CURDIR)/.vigil $(BIN)/vigil scan $(DEMO_DIR) $$( [ -d ../shared/fixtures ] && echo ../shared/fixtures )
+
+## make test: lint, type-check and the whole test suite
+test: lint typecheck pytest
+
+lint: env
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: env
+	$(BIN)/mypy
+
+pytest: env
+	$(BIN)/pytest
+
+bench: env
+	$(BIN)/python bench/hashing.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .vigil $(DEMO_DIR)

@@ -1,0 +1,8 @@
+"""Vigil: offline-first toolkit to find, triage and assess known and AI-generated CSAM."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("vigil")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"

@@ -1,0 +1,370 @@
+"""The `vigil` command line: one small function per verb, no logic of its own.
+
+Data goes to stdout (one greppable line per record, or JSON Lines with --json); logs and
+progress bars go to stderr. Exit codes come from `vigil.exitcodes.ExitCode`.
+"""
+
+import json
+import logging
+import pathlib
+import sys
+import typing as t
+
+import click
+
+from vigil import __version__
+from vigil._optional import MissingDependencyError
+from vigil.config import Settings
+from vigil.exitcodes import ExitCode
+from vigil.hashing.base import ImageHasher, StreamHasher
+from vigil.media.base import Limits
+from vigil.plugins import PluginError, Registry, build_registry
+from vigil.store.store import ScanSummary, Store
+from vigil.triage.records import MEMBER_SEPARATOR, FileOutcome
+from vigil.triage.work import FileTask, WorkConfig, process_bytes, process_file
+
+log = logging.getLogger("vigil")
+
+STDIN_LABEL = "-"
+
+
+class Context:
+    """What every verb shares: settings and the registry, built once at start-up."""
+
+    def __init__(self, settings: Settings, registry: Registry) -> None:
+        self.settings = settings
+        self.registry = registry
+
+    def store(self) -> Store:
+        if self.settings.database_url is None:
+            self.settings.home.mkdir(parents=True, exist_ok=True)
+        return Store(self.settings.resolved_database_url)
+
+    def work_config(self, hashers: t.Sequence[str] = ()) -> WorkConfig:
+        names = list(hashers) or self.registry.names("hasher")
+        if "sha256" not in names:
+            names.append("sha256")  # items are keyed by SHA-256
+        chosen = [self.registry.hasher(name) for name in names]
+        return WorkConfig(
+            limits=Limits(),
+            stream_hashers=tuple(h for h in chosen if isinstance(h, StreamHasher)),
+            image_hashers=tuple(h for h in chosen if isinstance(h, ImageHasher)),
+        )
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def _json_line(data: dict[str, t.Any]) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="vigil")
+@click.option(
+    "-v", "--verbose", count=True, help="More log output on stderr (-vv: debug)."
+)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=pathlib.Path),
+    envvar="VIGIL_HOME",
+    help="Where Vigil keeps its state. Default: the platform data directory.",
+)
+@click.option(
+    "--database",
+    "database_url",
+    envvar="VIGIL_DATABASE_URL",
+    help="SQLAlchemy database URL. Default: a SQLite file in the home directory.",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    verbose: int,
+    home: pathlib.Path | None,
+    database_url: str | None,
+) -> None:
+    """Vigil: hash, match and triage bulk image sets safely, offline.
+
+    \b
+    Start here:
+      vigil scan FOLDER       hash a folder (archives included) into the store
+      vigil hash FILE...      print md5, sha1, sha256 and PDQ of files
+      vigil demo build DIR    write a small benign demo set to try Vigil on
+    """
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(message)s"
+    )
+    overrides: dict[str, t.Any] = {}
+    if home is not None:
+        overrides["home"] = home
+    if database_url:
+        overrides["database_url"] = database_url
+    try:
+        ctx.obj = Context(Settings(**overrides), build_registry())
+    except PluginError as exc:
+        raise click.ClickException(f"plugin error: {exc}") from exc
+
+
+# scan
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=pathlib.Path))
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes. Default: one per core.",
+)
+@click.option(
+    "--engine",
+    "engine_name",
+    default="local",
+    show_default=True,
+    help="Where files are processed: local (process pool) or inline (this process).",
+)
+@click.option("--resume", "resume_id", type=int, help="Resume the scan with this id.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr. Default: when stderr is a terminal.",
+)
+@pass_context
+def scan(
+    context: Context,
+    paths: tuple[pathlib.Path, ...],
+    workers: int | None,
+    engine_name: str,
+    resume_id: int | None,
+    as_json: bool,
+    progress: bool | None,
+) -> None:
+    """Hash every file under PATHS into the store, archives included.
+
+    Each finished file is recorded at once, so a scan that is stopped (Ctrl-C, a crash,
+    kill -9) continues where it stopped when the same command is run again, or with
+    --resume SCAN_ID. Files that cannot be read become error records; the scan goes on.
+
+    \b
+    Examples:
+      vigil scan /evidence/case-17
+      vigil scan --workers 8 --json dump.zip other-folder/
+      vigil scan --resume 3
+    """
+    from vigil.triage.scan import run_scan
+
+    if not paths and resume_id is None:
+        raise click.UsageError("give at least one PATH, or --resume SCAN_ID")
+    if paths and resume_id is not None:
+        raise click.UsageError("--resume takes the paths from the scan: give no PATH")
+    store = context.store()
+    roots: list[str] = [str(p) for p in paths]
+    config = context.work_config()
+    if resume_id is not None:
+        info = store.get_scan(resume_id)
+        if info is None:
+            raise click.UsageError(f"no scan with id {resume_id}")
+        roots = list(info.roots)
+        config = context.work_config(info.options.get("hashers", ()))
+    engine_kwargs = {"workers": workers or context.settings.workers}
+    engine = context.registry.engine(
+        engine_name, **(engine_kwargs if engine_name == "local" else {})
+    )
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    reporter = None
+    if show_progress:
+        from vigil._progress import RichScanProgress
+
+        reporter = RichScanProgress()
+    try:
+        with engine:
+            summary = run_scan(
+                store,
+                roots,
+                config=config,
+                engine=engine,
+                resume_id=resume_id,
+                progress=reporter,
+            )
+    except KeyboardInterrupt:
+        click.echo("interrupted: run the same command again to resume", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    finally:
+        store.close()
+    if as_json:
+        _json_line(summary.as_dict())
+    else:
+        _print_summary(summary)
+
+
+def _print_summary(summary: ScanSummary) -> None:
+    reasons = ", ".join(f"{k} {v}" for k, v in summary.errors_by_reason.items())
+    lines = [
+        ("scan", f"{summary.scan_id} {summary.status}"),
+        ("files", str(summary.files)),
+        ("items", str(summary.items)),
+        ("locations", str(summary.locations)),
+        ("duplicates", str(summary.duplicates)),
+        ("errors", f"{summary.errors}" + (f" ({reasons})" if reasons else "")),
+        ("megabytes", f"{summary.bytes / 1e6:.1f}"),
+        ("seconds", f"{summary.elapsed_seconds:.2f}"),
+        ("mb_per_second", f"{summary.mb_per_second:.1f}"),
+        ("files_per_second", f"{summary.files_per_second:.1f}"),
+    ]
+    for key, value in lines:
+        click.echo(f"{key:<17}{value}")
+
+
+# hash
+
+
+@cli.command("hash")
+@click.argument("files", nargs=-1, required=True)
+@click.option(
+    "--hasher",
+    "hashers",
+    multiple=True,
+    help="Only these hashers (repeatable). Default: all: md5, sha1, sha256, pdq.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="JSON Lines, one object per file."
+)
+@pass_context
+def hash_(
+    context: Context, files: tuple[str, ...], hashers: tuple[str, ...], as_json: bool
+) -> None:
+    """Print the hashes of FILES (`-` reads standard input).
+
+    Text output is one `<hasher> <hash> <path>` line per hash; archive members appear as
+    `archive.zip!/member.jpg`. A file that cannot be hashed prints an `error` line and
+    the command goes on; the exit code stays 0.
+
+    \b
+    Examples:
+      vigil hash photo.jpg
+      vigil hash --json *.png
+      cat image.webp | vigil hash -
+    """
+    try:
+        config = context.work_config(hashers)
+    except PluginError as exc:
+        raise click.UsageError(str(exc)) from exc
+    for name in files:
+        if name == STDIN_LABEL:
+            outcome = process_bytes("<stdin>", sys.stdin.buffer.read(), config)
+        else:
+            outcome = process_file(FileTask(name, config))
+        _print_hashes(outcome, as_json, shown=hashers)
+
+
+def _print_hashes(outcome: FileOutcome, as_json: bool, shown: t.Sequence[str]) -> None:
+    errors = {e.member_path: e for e in outcome.errors}
+    for item in outcome.items:
+        label = _label(outcome.path, item.member_path)
+        values = {h.hasher: h for h in item.hashes if not shown or h.hasher in shown}
+        error = errors.pop(item.member_path, None)
+        if as_json:
+            record: dict[str, t.Any] = {"path": label}
+            for name, result in values.items():
+                record[name] = result.value
+                if result.quality is not None:
+                    record[f"{name}_quality"] = result.quality
+            if error is not None:
+                record["error"] = error.reason
+                record["error_message"] = error.message
+            _json_line(record)
+            continue
+        for name, result in values.items():
+            click.echo(f"{name} {result.value} {label}")
+        if error is not None:
+            click.echo(f"error {error.reason} {label}")
+            click.echo(f"{label}: {error.message}", err=True)
+    for member_path, error in errors.items():
+        label = _label(outcome.path, member_path)
+        if as_json:
+            _json_line(
+                {"path": label, "error": error.reason, "error_message": error.message}
+            )
+        else:
+            click.echo(f"error {error.reason} {label}")
+            click.echo(f"{label}: {error.message}", err=True)
+
+
+def _label(path: str, member_path: str) -> str:
+    return f"{path}{MEMBER_SEPARATOR}{member_path}" if member_path else path
+
+
+# demo, plugins, db
+
+
+@cli.group()
+def demo() -> None:
+    """The benign demo set that Vigil synthesises itself."""
+
+
+@demo.command("build")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=pathlib.Path))
+@click.option("--count", default=40, show_default=True, help="Number of base patterns.")
+def demo_build(directory: pathlib.Path, count: int) -> None:
+    """Write test patterns, duplicates, archives and broken files into DIRECTORY."""
+    from vigil.demo import build_demo
+
+    written = build_demo(directory, count=count)
+    click.echo(f"demo {len(written)} files {directory}")
+
+
+@cli.command()
+@click.option(
+    "--json", "as_json", is_flag=True, help="JSON Lines, one object per plugin."
+)
+@pass_context
+def plugins(context: Context, as_json: bool) -> None:
+    """List the loaded plugins (hashers, engines) and where each comes from."""
+    for info in sorted(
+        context.registry.plugins.values(), key=lambda i: (i.kind, i.name)
+    ):
+        if as_json:
+            _json_line({"kind": info.kind, "name": info.name, "source": info.source})
+        else:
+            click.echo(f"{info.kind} {info.name} {info.source}")
+
+
+@cli.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@pass_context
+def db_upgrade(context: Context) -> None:
+    """Create the database or bring it to the newest schema."""
+    from vigil.store.migrate import current_revision
+
+    store = context.store()
+    click.echo(f"revision {current_revision(store.engine)}")
+    store.close()
+
+
+def main() -> None:
+    """Console entry point, mapping failures to exit codes."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.UsageError as exc:
+        exc.show()
+        sys.exit(ExitCode.USAGE)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.ERROR)
+    except MissingDependencyError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitCode.DEPENDENCY_UNAVAILABLE)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)

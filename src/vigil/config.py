@@ -1,0 +1,37 @@
+"""Settings from the environment (prefix `VIGIL_`), validated once at start-up.
+
+Only plain values live here: no executable configuration. The domains receive what they
+need as arguments; only the CLI and the server read `Settings`.
+"""
+
+import os
+import pathlib
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "vigil"
+DATABASE_FILENAME = "vigil.sqlite3"
+
+
+def default_home() -> pathlib.Path:
+    """The platform data directory for Vigil's state (overridable with VIGIL_HOME)."""
+    return pathlib.Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Vigil settings. Every field can be set as `VIGIL_<NAME>` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIL_", extra="ignore")
+
+    home: pathlib.Path = Field(default_factory=default_home)
+    database_url: str | None = None
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """`VIGIL_DATABASE_URL`, or the SQLite file in `VIGIL_HOME`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / DATABASE_FILENAME}"

@@ -1,0 +1,11 @@
+"""Exit codes, one enum for every command. A match is a result, not an error."""
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    DEPENDENCY_UNAVAILABLE = 3
+    INTERRUPTED = 130

@@ -1,0 +1,1 @@
+"""Hashers: cryptographic digests of bytes and perceptual hashes of decoded images."""

@@ -1,0 +1,2 @@
+"""Safe reading of untrusted files: type sniffing, bounded image decode, archive
+walking."""

@@ -1,0 +1,98 @@
+"""Typed refusals of untrusted input.
+
+Every refusal carries a stable `reason` (lower_snake, stored in error records and
+counted in scan summaries) and a human-readable message. Callers catch `MediaError`,
+record it, and go on.
+"""
+
+
+class MediaError(Exception):
+    """Base class: the input was refused or could not be read."""
+
+    reason: str = "unreadable"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class FileTooLargeError(MediaError):
+    reason = "file_too_large"
+
+
+class EmptyFileError(MediaError):
+    reason = "empty_file"
+
+
+class UnsupportedTypeError(MediaError):
+    reason = "unsupported_type"
+
+
+class DecodeError(MediaError):
+    """The bytes claim a format but do not decode as it."""
+
+    reason = "decode_error"
+
+
+class TruncatedError(MediaError):
+    reason = "truncated"
+
+
+class TooManyPixelsError(MediaError):
+    """Pixel count above the limit, or a decompression bomb."""
+
+    reason = "too_many_pixels"
+
+
+class DecodeTimeoutError(MediaError):
+    reason = "timeout"
+
+
+class PathTraversalError(MediaError):
+    """An archive member name is absolute or climbs out with `..`."""
+
+    reason = "path_traversal"
+
+
+class NestingTooDeepError(MediaError):
+    reason = "nesting_too_deep"
+
+
+class TooManyMembersError(MediaError):
+    reason = "too_many_members"
+
+
+class ExpansionTooLargeError(MediaError):
+    """An archive expands to more bytes than the limit allows (zip bomb)."""
+
+    reason = "expansion_too_large"
+
+
+class CompressionRatioError(MediaError):
+    """A member compresses far better than real media does (zip bomb)."""
+
+    reason = "compression_ratio"
+
+
+class ArchiveError(MediaError):
+    """The archive container itself is corrupt or truncated."""
+
+    reason = "archive_error"
+
+
+class FileVanishedError(MediaError):
+    """The file was listed but was gone (or unreadable) by the time it was read."""
+
+    reason = "file_vanished"
+
+
+class SpecialMemberError(MediaError):
+    """An archive member is a link, device or FIFO: recorded, never followed or read."""
+
+    reason = "special_member"
+
+
+class EncryptedMemberError(MediaError):
+    """An archive member is encrypted and cannot be read without its password."""
+
+    reason = "encrypted_member"

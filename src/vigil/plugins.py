@@ -1,0 +1,111 @@
+"""The plugin registry, built once at start-up from entry points (group
+`vigil.plugins`).
+
+Built-ins register exactly like third-party plugins: Vigil's own distribution declares
+the entry point `builtin = vigil.plugins:builtin_plugins`. Each entry point names a
+callable that returns plugin classes; each class has a stable `name` and no-argument
+default construction. Nothing is loaded at import time: call `build_registry()`.
+"""
+
+import dataclasses
+import importlib.metadata
+import typing as t
+
+from vigil.engines.base import Engine
+from vigil.hashing.base import Hasher, ImageHasher, StreamHasher
+
+ENTRY_POINT_GROUP = "vigil.plugins"
+
+PluginClass = type[Hasher] | type[Engine]
+
+#: Plugin kinds, checked with issubclass (never hasattr).
+KINDS: dict[str, type[t.Any]] = {"hasher": Hasher, "engine": Engine}
+
+
+class PluginError(Exception):
+    """A plugin is malformed, or two plugins claim one name."""
+
+
+def builtin_plugins() -> list[PluginClass]:
+    from vigil.engines.inline import InlineEngine
+    from vigil.engines.local import LocalEngine
+    from vigil.hashing.crypto import MD5Hasher, SHA1Hasher, SHA256Hasher
+    from vigil.hashing.pdq import PDQHasher
+
+    return [MD5Hasher, SHA1Hasher, SHA256Hasher, PDQHasher, LocalEngine, InlineEngine]
+
+
+@dataclasses.dataclass(frozen=True)
+class PluginInfo:
+    kind: str
+    name: str
+    cls: type[t.Any]
+    source: str  # the entry point that registered it
+
+
+@dataclasses.dataclass
+class Registry:
+    plugins: dict[tuple[str, str], PluginInfo] = dataclasses.field(default_factory=dict)
+
+    def register(self, cls: type[t.Any], source: str) -> None:
+        kind = _kind_of(cls)
+        name = cls.__dict__.get("name") or getattr(cls, "name", None)
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"{cls.__qualname__} from {source} has no stable `name`")
+        if (kind, name) in self.plugins:
+            other = self.plugins[(kind, name)]
+            raise PluginError(
+                f"{kind} name {name!r} claimed by both {other.source} and {source}"
+            )
+        self.plugins[(kind, name)] = PluginInfo(kind, name, cls, source)
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(name for (k, name) in self.plugins if k == kind)
+
+    def get(self, kind: str, name: str) -> type[t.Any]:
+        try:
+            return self.plugins[(kind, name)].cls
+        except KeyError:
+            known = ", ".join(self.names(kind)) or "none"
+            raise PluginError(f"no {kind} named {name!r} (known: {known})") from None
+
+    def hasher(self, name: str) -> Hasher:
+        cls = self.get("hasher", name)
+        return t.cast(Hasher, cls())
+
+    def stream_hashers(self) -> list[StreamHasher]:
+        found = [self.hasher(n) for n in self.names("hasher")]
+        return [h for h in found if isinstance(h, StreamHasher)]
+
+    def image_hashers(self) -> list[ImageHasher]:
+        found = [self.hasher(n) for n in self.names("hasher")]
+        return [h for h in found if isinstance(h, ImageHasher)]
+
+    def engine(self, name: str, **kwargs: t.Any) -> Engine:
+        return t.cast(Engine, self.get("engine", name)(**kwargs))
+
+
+def _kind_of(cls: type[t.Any]) -> str:
+    for kind, base in KINDS.items():
+        if isinstance(cls, type) and issubclass(cls, base):
+            return kind
+    raise PluginError(f"{cls!r} is not a known plugin kind ({', '.join(KINDS)})")
+
+
+def build_registry(
+    entry_points: t.Iterable[importlib.metadata.EntryPoint] | None = None,
+) -> Registry:
+    """Load every plugin from the `vigil.plugins` entry points; names must be unique."""
+    if entry_points is None:
+        entry_points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    registry = Registry()
+    loaded = False
+    for entry_point in sorted(entry_points, key=lambda ep: ep.name):
+        factory = entry_point.load()
+        for cls in factory():
+            registry.register(cls, f"{entry_point.value}")
+        loaded = True
+    if not loaded:  # running from a source tree without installed metadata
+        for cls in builtin_plugins():
+            registry.register(cls, "vigil.plugins:builtin_plugins")
+    return registry

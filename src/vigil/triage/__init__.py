@@ -1,0 +1,1 @@
+"""Scan orchestration: a source becomes recorded items, hashes and error records."""

@@ -1,0 +1,180 @@
+"""Scan orchestration: enumerate a source, run the per-file work on an engine, record
+it.
+
+A scan is a journal. Each finished file is written with its journal row in one
+transaction, so a scan killed at any moment resumes where it stopped: files already
+journaled are skipped and nothing is recorded twice. Running the same command again
+finds the unfinished scan by its key (the roots and the options that change results).
+"""
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import pathlib
+import time
+import typing as t
+from stat import S_ISREG
+
+from vigil import __version__
+from vigil.engines.base import Engine
+from vigil.store.store import ScanStatus, ScanSummary, Store
+from vigil.triage.records import FileOutcome
+from vigil.triage.work import FileTask, WorkConfig, crash_outcome, process_file
+
+WALK_ERROR_REASON = "unreadable_directory"
+
+
+class ScanProgress(t.Protocol):
+    """What a scan reports while it runs (the CLI draws it; tests may count it)."""
+
+    def start(self, *, files: int, bytes_total: int, files_done: int) -> None: ...
+
+    def advance(self, outcome: FileOutcome, size: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _NoProgress:
+    def start(self, **_counts: int) -> None:
+        return None
+
+    def advance(self, *_args: object) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceFile:
+    path: str
+    size: int
+
+
+@dataclasses.dataclass(frozen=True)
+class WalkProblem:
+    path: str
+    message: str
+
+
+def scan_key(roots: t.Sequence[str], config: WorkConfig) -> str:
+    """Identify "the same scan": same roots and same result-changing options."""
+    identity = {
+        "roots": sorted(roots),
+        "limits": dataclasses.asdict(config.limits),
+        "hashers": [h.name for h in (*config.stream_hashers, *config.image_hashers)],
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def enumerate_source(roots: t.Sequence[str]) -> t.Iterator[SourceFile | WalkProblem]:
+    """Regular files under the roots, sorted, never following symbolic links."""
+    for root in roots:
+        if os.path.isfile(root) and not os.path.islink(root):
+            yield SourceFile(root, os.path.getsize(root))
+            continue
+        problems: list[WalkProblem] = []
+        on_error = functools.partial(_walk_problem, problems, root)
+        for directory, dirnames, filenames in os.walk(root, onerror=on_error):
+            dirnames.sort()
+            yield from problems
+            problems.clear()
+            for name in sorted(filenames):
+                path = os.path.join(directory, name)
+                try:
+                    info = os.lstat(path)
+                except OSError as exc:
+                    yield WalkProblem(path, str(exc))
+                    continue
+                if S_ISREG(info.st_mode):
+                    yield SourceFile(path, info.st_size)
+        yield from problems
+
+
+def _walk_problem(problems: list[WalkProblem], root: str, exc: OSError) -> None:
+    problems.append(WalkProblem(str(exc.filename or root), str(exc)))
+
+
+def resolve_roots(paths: t.Iterable[str | os.PathLike[str]]) -> list[str]:
+    """Absolute, normalised, de-duplicated roots in the order given."""
+    seen: dict[str, None] = {}
+    for path in paths:
+        seen[str(pathlib.Path(path).resolve())] = None
+    return list(seen)
+
+
+def run_scan(
+    store: Store,
+    roots: t.Sequence[str],
+    *,
+    config: WorkConfig,
+    engine: Engine,
+    resume_id: int | None = None,
+    progress: ScanProgress | None = None,
+) -> ScanSummary:
+    """Scan `roots` (resuming an unfinished scan of the same roots) and summarise it."""
+    progress = progress or _NoProgress()
+    roots = resolve_roots(roots) if resume_id is None else list(roots)
+    key = scan_key(roots, config)
+    scan_id = _open_scan(store, key, roots, config, resume_id)
+    started = time.monotonic()
+    status = ScanStatus.INTERRUPTED
+    try:
+        done = store.finished_paths(scan_id)
+        sources: list[SourceFile] = []
+        for entry in enumerate_source(roots):
+            if entry.path in done:
+                continue
+            if isinstance(entry, WalkProblem):
+                store.record_errors(
+                    scan_id,
+                    entry.path,
+                    [(WALK_ERROR_REASON, entry.message)],
+                    journal=True,
+                )
+                done.add(entry.path)
+            else:
+                sources.append(entry)
+        progress.start(
+            files=len(sources) + len(done),
+            bytes_total=sum(s.size for s in sources),
+            files_done=len(done),
+        )
+        sizes = {s.path: s.size for s in sources}
+        tasks = (FileTask(s.path, config) for s in sources)
+        for outcome in engine.map_unordered(process_file, tasks, crash_outcome):
+            store.record_file(scan_id, outcome)
+            progress.advance(outcome, sizes.pop(outcome.path, 0))
+        status = ScanStatus.FINISHED
+    finally:
+        progress.close()
+        store.end_run(
+            scan_id, status=status, elapsed_seconds=time.monotonic() - started
+        )
+    return store.summary(scan_id)
+
+
+def _open_scan(
+    store: Store,
+    key: str,
+    roots: list[str],
+    config: WorkConfig,
+    resume_id: int | None,
+) -> int:
+    if resume_id is not None:
+        scan = store.get_scan(resume_id)
+        if scan is None:
+            raise LookupError(f"no scan with id {resume_id}")
+        store.begin_run(scan.id)
+        return scan.id
+    existing = store.find_resumable_scan(key)
+    if existing is not None:
+        store.begin_run(existing.id)
+        return existing.id
+    options = {
+        "limits": dataclasses.asdict(config.limits),
+        "hashers": [h.name for h in (*config.stream_hashers, *config.image_hashers)],
+    }
+    return store.create_scan(key, roots, options, __version__)

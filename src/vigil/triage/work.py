@@ -1,0 +1,230 @@
+"""Processing one file: sniff, digest, decode, perceptual-hash, walk archives.
+
+A pure function of the path and the configuration, run in worker processes. It never
+raises for anything about the input: every refusal becomes an `ErrorRecord`, and what
+was learned before the refusal is kept.
+"""
+
+import dataclasses
+import io
+import os
+import pathlib
+import typing as t
+
+from vigil.hashing.base import HashResult, ImageHasher, StreamHasher
+from vigil.hashing.digest import digest_bytes, digest_stream
+from vigil.media.archive import ArchiveMember, walk_archive
+from vigil.media.base import Limits, MediaKind
+from vigil.media.errors import (
+    EmptyFileError,
+    FileTooLargeError,
+    FileVanishedError,
+    MediaError,
+)
+from vigil.media.image import decode_image
+from vigil.media.sniff import SNIFF_BYTES, sniff_bytes, sniff_path, sniff_stream
+from vigil.triage.records import ErrorRecord, FileOutcome, ItemObservation
+
+INTERNAL_ERROR_REASON = "internal_error"
+CRASH_REASON = "worker_crashed"
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkConfig:
+    """What every worker needs: limits and configured hasher instances (picklable)."""
+
+    limits: Limits
+    stream_hashers: tuple[StreamHasher, ...]
+    image_hashers: tuple[ImageHasher, ...]
+
+    @property
+    def decode_target_px(self) -> int | None:
+        """The largest size an image hasher needs; None if one needs full resolution."""
+        targets = [h.decode_target_px for h in self.image_hashers]
+        if not targets or any(target is None for target in targets):
+            return None
+        return max(t.cast(list[int], targets))
+
+
+@dataclasses.dataclass(frozen=True)
+class FileTask:
+    path: str
+    config: WorkConfig
+
+
+def process_file(task: FileTask) -> FileOutcome:
+    """Everything about one file on disk. Never raises for bad input."""
+    try:
+        return _process_file(task.path, task.config)
+    except Exception as exc:  # a bug must not end a scan: record it and go on
+        return crash_outcome(
+            task, f"{type(exc).__name__}: {exc}", INTERNAL_ERROR_REASON
+        )
+
+
+def crash_outcome(
+    task: FileTask, message: str, reason: str = CRASH_REASON
+) -> FileOutcome:
+    error = ErrorRecord(member_path="", reason=reason, message=message)
+    return FileOutcome(path=task.path, items=(), errors=(error,), bytes_read=0)
+
+
+def _process_file(path: str, config: WorkConfig) -> FileOutcome:
+    limits = config.limits
+    try:
+        stat = os.stat(path)
+        if stat.st_size > limits.max_file_bytes:
+            raise FileTooLargeError(
+                f"{stat.st_size} bytes is over the {limits.max_file_bytes}-byte limit"
+            )
+        with open(path, "rb") as stream:
+            head = stream.read(SNIFF_BYTES)
+            kind = sniff_bytes(head)
+            if kind is MediaKind.ZIP:
+                kind = sniff_path(pathlib.Path(path))
+            stream.seek(0)
+            keep = limits.max_image_bytes if kind.is_image else 0
+            digest = digest_stream(
+                stream,
+                config.stream_hashers,
+                max_bytes=limits.max_file_bytes,
+                keep_bytes_up_to=keep,
+            )
+    except FileNotFoundError as exc:
+        return _refused(
+            path, FileVanishedError(f"file vanished before it was read: {exc}")
+        )
+    except OSError as exc:
+        return _refused(path, FileVanishedError(f"could not read file: {exc}"))
+    except MediaError as exc:
+        return _refused(path, exc)
+
+    items: list[ItemObservation] = []
+    errors: list[ErrorRecord] = []
+    if digest.size == 0:
+        errors.append(ErrorRecord("", EmptyFileError.reason, "the file is empty"))
+    hashes = [_stream_result(h, digest.values[h.name]) for h in config.stream_hashers]
+    facts = _image_facts("", kind, digest.data, config, hashes, errors)
+    items.append(
+        ItemObservation(
+            member_path="",
+            size=digest.size,
+            mtime=stat.st_mtime,
+            sha256=digest.values["sha256"],
+            kind=kind.value,
+            hashes=tuple(hashes),
+            **facts,
+        )
+    )
+    if kind.is_archive:
+        _walk(pathlib.Path(path), kind, config, items, errors)
+    return FileOutcome(
+        path=path, items=tuple(items), errors=tuple(errors), bytes_read=digest.size
+    )
+
+
+def process_bytes(label: str, data: bytes, config: WorkConfig) -> FileOutcome:
+    """Everything about bytes that are not a file on disk (standard input)."""
+    if len(data) > config.limits.max_file_bytes:
+        return _refused(
+            label, FileTooLargeError(f"{len(data)} bytes is over the limit")
+        )
+    kind = sniff_bytes(data[:SNIFF_BYTES])
+    items: list[ItemObservation] = []
+    errors: list[ErrorRecord] = []
+    member = ArchiveMember(member_path="", size=len(data), mtime=None, data=data)
+    items.append(_observe_member(member, "", config, errors))
+    if kind.is_archive:
+        _walk(data, kind, config, items, errors)
+    return FileOutcome(
+        path=label, items=tuple(items), errors=tuple(errors), bytes_read=len(data)
+    )
+
+
+def _refused(path: str, error: MediaError) -> FileOutcome:
+    record = ErrorRecord(member_path="", reason=error.reason, message=error.message)
+    return FileOutcome(path=path, items=(), errors=(record,), bytes_read=0)
+
+
+def _stream_result(hasher: StreamHasher, value: str) -> HashResult:
+    return HashResult(hasher=hasher.name, value=value, pipeline=hasher.pipeline)
+
+
+def _image_facts(
+    member_path: str,
+    kind: MediaKind,
+    data: bytes | None,
+    config: WorkConfig,
+    hashes: list[HashResult],
+    errors: list[ErrorRecord],
+) -> dict[str, int | None]:
+    """Decode an image within limits and add its perceptual hashes; record refusals."""
+    if not kind.is_image or not config.image_hashers:
+        return {}
+    if data is None:
+        error = FileTooLargeError(
+            f"image is over the {config.limits.max_image_bytes}-byte decode limit"
+        )
+        errors.append(ErrorRecord(member_path, error.reason, error.message))
+        return {}
+    try:
+        image = decode_image(
+            data, kind, config.limits, target_px=config.decode_target_px
+        )
+        for hasher in config.image_hashers:
+            hashes.append(hasher.hash_image(image))
+    except MediaError as exc:
+        errors.append(ErrorRecord(member_path, exc.reason, exc.message))
+        return {}
+    return {
+        "width": image.width,
+        "height": image.height,
+        "frame_count": image.frame_count,
+    }
+
+
+def _walk(
+    path: pathlib.Path | bytes,
+    kind: MediaKind,
+    config: WorkConfig,
+    items: list[ItemObservation],
+    errors: list[ErrorRecord],
+) -> None:
+    seen: dict[str, int] = {}
+    for entry in walk_archive(path, kind, config.limits):
+        if isinstance(entry, ArchiveMember):
+            member_path = _unique(entry.member_path, seen)
+            items.append(_observe_member(entry, member_path, config, errors))
+        else:
+            errors.append(
+                ErrorRecord(entry.member_path, entry.error.reason, entry.error.message)
+            )
+
+
+def _unique(member_path: str, seen: dict[str, int]) -> str:
+    """Archives may hold a name twice; both entries are real, so number the repeats."""
+    count = seen.get(member_path, 0) + 1
+    seen[member_path] = count
+    return member_path if count == 1 else f"{member_path}#{count}"
+
+
+def _observe_member(
+    member: ArchiveMember,
+    member_path: str,
+    config: WorkConfig,
+    errors: list[ErrorRecord],
+) -> ItemObservation:
+    values = digest_bytes(member.data, config.stream_hashers)
+    hashes = [_stream_result(h, values[h.name]) for h in config.stream_hashers]
+    kind = sniff_stream(io.BytesIO(member.data))
+    data = member.data if len(member.data) <= config.limits.max_image_bytes else None
+    facts = _image_facts(member_path, kind, data, config, hashes, errors)
+    return ItemObservation(
+        member_path=member_path,
+        size=member.size,
+        mtime=member.mtime,
+        sha256=values["sha256"],
+        kind=kind.value,
+        hashes=tuple(hashes),
+        **facts,
+    )

@@ -1,0 +1,89 @@
+import importlib.metadata
+
+import pytest
+
+from vigil.engines.inline import InlineEngine
+from vigil.engines.local import LocalEngine
+from vigil.hashing.crypto import MD5Hasher
+from vigil.plugins import PluginError, Registry, build_registry
+from vigil.testing import check_engine, check_hasher
+
+REGISTRY = build_registry()
+
+
+@pytest.mark.parametrize("name", REGISTRY.names("hasher"))
+def test_every_hasher_passes_the_contract(name: str) -> None:
+    check_hasher(REGISTRY.hasher(name))
+
+
+@pytest.mark.parametrize("name", REGISTRY.names("engine"))
+def test_every_engine_passes_the_contract(name: str) -> None:
+    engine = REGISTRY.engine(name, **({"workers": 2} if name == "local" else {}))
+    check_engine(engine)
+
+
+def test_builtins_are_registered_through_the_entry_point() -> None:
+    points = importlib.metadata.entry_points(group="vigil.plugins")
+    assert "builtin" in {ep.name for ep in points}
+    assert REGISTRY.names("hasher") == ["md5", "pdq", "sha1", "sha256"]
+    assert REGISTRY.names("engine") == ["inline", "local"]
+    assert REGISTRY.plugins[("hasher", "pdq")].source == "vigil.plugins:builtin_plugins"
+
+
+def test_duplicate_names_are_refused() -> None:
+    registry = Registry()
+    registry.register(MD5Hasher, "first")
+
+    class AnotherMD5(MD5Hasher):
+        name = "md5"
+
+    with pytest.raises(PluginError, match="claimed by both first and second"):
+        registry.register(AnotherMD5, "second")
+
+
+def test_unknown_kind_and_missing_name_are_refused() -> None:
+    registry = Registry()
+    with pytest.raises(PluginError, match="not a known plugin kind"):
+        registry.register(int, "x")
+
+    class Nameless(InlineEngine):
+        name = ""
+
+    with pytest.raises(PluginError, match="no stable `name`"):
+        registry.register(Nameless, "x")
+
+
+def test_unknown_plugin_lists_known_names() -> None:
+    with pytest.raises(PluginError, match="known: md5, pdq, sha1, sha256"):
+        REGISTRY.hasher("photodna")
+
+
+def test_contract_catches_a_broken_hasher() -> None:
+    class Chunky(MD5Hasher):
+        name = "chunky"
+
+        def new(self):  # type: ignore[no-untyped-def]
+            class State:
+                count = 0
+
+                def update(self, _data: bytes) -> None:
+                    self.count += 1
+
+                def hexdigest(self) -> str:
+                    return f"{self.count:032x}"
+
+            return State()
+
+    with pytest.raises(AssertionError, match="chunked"):
+        check_hasher(Chunky())
+
+
+def test_local_engine_survives_a_worker_crash() -> None:
+    from vigil.testing import _tasks
+
+    with LocalEngine(workers=2) as engine:
+        results = sorted(
+            engine.map_unordered(_tasks.crash_on_seven, iter(range(12)), _tasks.crashed)
+        )
+    expected = sorted([n * n for n in range(12) if n != 7] + [-7])
+    assert results == expected

@@ -1,0 +1,81 @@
+"""A scan process killed with SIGKILL part-way resumes to exactly the full result."""
+
+import os
+import pathlib
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from helpers import image_bytes, store_rows
+from vigil.store.store import Store
+
+FILES = 160
+KILL_AFTER_FILES = 30
+POLL_SECONDS = 0.02
+DEADLINE_SECONDS = 120
+
+
+def vigil(*args: str, db: pathlib.Path, output: bool = True) -> subprocess.Popen[bytes]:
+    """Start `vigil` in its own process. A process that will be killed gets no pipes:
+    its orphaned pool workers would hold them open and nobody would read them."""
+    env = {**os.environ, "VIGIL_DATABASE_URL": f"sqlite:///{db}"}
+    stream = subprocess.PIPE if output else subprocess.DEVNULL
+    return subprocess.Popen(
+        [sys.executable, "-m", "vigil", *args], env=env, stdout=stream, stderr=stream
+    )
+
+
+def journaled(db: pathlib.Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=5) as c:
+            return int(c.execute("select count(*) from scan_files").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0  # schema not created yet
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_equals_an_uninterrupted_scan(
+    tmp_path: pathlib.Path,
+) -> None:
+    tree = tmp_path / "tree"
+    for i in range(FILES):
+        folder = tree / f"d{i % 7}"
+        folder.mkdir(parents=True, exist_ok=True)
+        fmt = "JPEG" if i % 3 else "PNG"
+        (folder / f"f{i:04d}.{fmt.lower()}").write_bytes(
+            image_bytes(i % (FILES - 10), size=(640, 480), fmt=fmt)
+        )
+    killed_db = tmp_path / "killed.sqlite3"
+    args = ("scan", str(tree), "--workers", "1", "--no-progress", "--json")
+    process = vigil(*args, db=killed_db, output=False)
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while journaled(killed_db) < KILL_AFTER_FILES:
+        assert process.poll() is None, "scan finished before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(POLL_SECONDS)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done_at_kill = journaled(killed_db)
+    assert KILL_AFTER_FILES <= done_at_kill < FILES
+
+    resumed = vigil(*args, db=killed_db)
+    out, err = resumed.communicate(timeout=DEADLINE_SECONDS)
+    assert resumed.returncode == 0, err.decode()
+    assert b'"status": "finished"' in out and b'"runs": 2' in out
+
+    full_db = tmp_path / "full.sqlite3"
+    full = vigil(*args, db=full_db)
+    _, err = full.communicate(timeout=DEADLINE_SECONDS)
+    assert full.returncode == 0, err.decode()
+
+    killed, reference = Store(f"sqlite:///{killed_db}"), Store(f"sqlite:///{full_db}")
+    try:
+        assert store_rows(killed) == store_rows(reference)
+        assert len(store_rows(killed)["journal"]) == FILES
+    finally:
+        killed.close()
+        reference.close()
