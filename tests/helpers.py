@@ -1,6 +1,7 @@
 """Helpers shared by tests: synthesised benign images and store dumps."""
 
 import io
+import pathlib
 import typing as t
 
 import numpy as np
@@ -40,3 +41,13 @@ def store_rows(store: Store) -> dict[str, list[tuple[t.Any, ...]]]:
             k: sorted(tuple(r) for r in c.execute(sa.text(q)))
             for k, q in queries.items()
         }
+
+
+def require_fixture(root: pathlib.Path, relative: str) -> pathlib.Path:
+    """A fixture file, or skip when only the in-repository subset is present."""
+    import pytest
+
+    path = root / relative
+    if not path.exists():
+        pytest.skip(f"{relative} is only in ../shared/fixtures, which is absent")
+    return path

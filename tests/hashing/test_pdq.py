@@ -105,7 +105,7 @@ def test_dct_scaled_decode_matches_full_decode(shared_fixtures: pathlib.Path) ->
         for p in (shared_fixtures / "camera").rglob("*")
         if p.suffix.lower() in (".jpg", ".jpeg")
     )
-    assert len(paths) >= 40
+    assert len(paths) >= 10  # 40 in ../shared, 10 in the tests/data subset
     distances = {}
     reduced = 0
     for path in paths:

@@ -30,18 +30,9 @@ from vigil.media.errors import (
 )
 from vigil.media.image import decode_image
 
-SHARED_FIXTURES = (
-    pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
-)
 PDQ_MATCH_THRESHOLD_BITS = 31  # ThreatExchange PDQ docs
 EXIF_ORIENTATION_TAG = 0x0112
 LIMITS = Limits()
-
-
-def _shared() -> pathlib.Path:
-    if not (SHARED_FIXTURES / "MANIFEST.json").is_file():
-        pytest.skip(f"shared fixtures not found at {SHARED_FIXTURES.resolve()}")
-    return SHARED_FIXTURES.resolve()
 
 
 def _scene(height: int, width: int, seed: int = 0) -> np.ndarray:
@@ -313,8 +304,8 @@ def test_small_jpeg_is_not_reduced() -> None:
 
 
 @pytest.mark.shared
-def test_camera_orientation_set_is_upright() -> None:
-    folder = _shared() / "camera" / "orientation"
+def test_camera_orientation_set_is_upright(shared_fixtures: pathlib.Path) -> None:
+    folder = shared_fixtures / "camera" / "orientation"
     hashes = {}
     for value in (1, 3, 6, 8):
         data = (folder / f"landscape_{value}.jpg").read_bytes()
@@ -379,8 +370,8 @@ def test_avif_decodes_as_heif_kind() -> None:
 
 
 @pytest.mark.shared
-def test_iphone_heic_decodes() -> None:
-    data = (_shared() / "camera" / "mobile" / "IMG_5195.HEIC").read_bytes()
+def test_iphone_heic_decodes(shared_fixtures: pathlib.Path) -> None:
+    data = (shared_fixtures / "camera" / "mobile" / "IMG_5195.HEIC").read_bytes()
     image = decode_image(data, MediaKind.HEIF, LIMITS, target_px=512)
     assert (image.width, image.height) == (2566, 3313)
     assert image.image.mode == "RGB"
