@@ -1,4 +1,4 @@
-"""Vigil: offline-first toolkit to find, triage and assess known and AI-generated CSAM."""
+"""Vigil: offline-first toolkit to find, triage and assess known and AI-made CSAM."""
 
 from importlib.metadata import PackageNotFoundError, version
 
