@@ -8,7 +8,10 @@ import numpy as np
 import sqlalchemy as sa
 from PIL import Image
 
+from vigil.media.base import Limits
+from vigil.plugins import build_registry
 from vigil.store.store import Store
+from vigil.triage.work import WorkConfig
 
 
 def image_bytes(seed: int, size: tuple[int, int] = (96, 64), fmt: str = "PNG") -> bytes:
@@ -51,3 +54,12 @@ def require_fixture(root: pathlib.Path, relative: str) -> pathlib.Path:
     if not path.exists():
         pytest.skip(f"{relative} is only in ../shared/fixtures, which is absent")
     return path
+
+
+def work_config(limits: Limits | None = None) -> WorkConfig:
+    registry = build_registry()
+    return WorkConfig(
+        limits=limits or Limits(),
+        stream_hashers=tuple(registry.stream_hashers()),
+        image_hashers=tuple(registry.image_hashers()),
+    )

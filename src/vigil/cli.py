@@ -4,7 +4,6 @@ Data goes to stdout (one greppable line per record, or JSON Lines with --json); 
 progress bars go to stderr. Exit codes come from `vigil.exitcodes.ExitCode`.
 """
 
-import json
 import logging
 import pathlib
 import sys
@@ -13,50 +12,20 @@ import typing as t
 import click
 
 from vigil import __version__
+from vigil._cli_context import Context, json_line, pass_context
+from vigil._cli_lists import hashlist, match
 from vigil._optional import MissingDependencyError
 from vigil.config import Settings
 from vigil.exitcodes import ExitCode
-from vigil.hashing.base import ImageHasher, StreamHasher
-from vigil.media.base import Limits
-from vigil.plugins import PluginError, Registry, build_registry
-from vigil.store.store import ScanSummary, Store
+from vigil.plugins import PluginError, build_registry
+from vigil.store.matches import load_matcher
+from vigil.store.store import ScanSummary
 from vigil.triage.records import MEMBER_SEPARATOR, FileOutcome
-from vigil.triage.work import FileTask, WorkConfig, process_bytes, process_file
+from vigil.triage.work import FileTask, process_bytes, process_file
 
 log = logging.getLogger("vigil")
 
 STDIN_LABEL = "-"
-
-
-class Context:
-    """What every verb shares: settings and the registry, built once at start-up."""
-
-    def __init__(self, settings: Settings, registry: Registry) -> None:
-        self.settings = settings
-        self.registry = registry
-
-    def store(self) -> Store:
-        if self.settings.database_url is None:
-            self.settings.home.mkdir(parents=True, exist_ok=True)
-        return Store(self.settings.resolved_database_url)
-
-    def work_config(self, hashers: t.Sequence[str] = ()) -> WorkConfig:
-        names = list(hashers) or self.registry.names("hasher")
-        if "sha256" not in names:
-            names.append("sha256")  # items are keyed by SHA-256
-        chosen = [self.registry.hasher(name) for name in names]
-        return WorkConfig(
-            limits=Limits(),
-            stream_hashers=tuple(h for h in chosen if isinstance(h, StreamHasher)),
-            image_hashers=tuple(h for h in chosen if isinstance(h, ImageHasher)),
-        )
-
-
-pass_context = click.make_pass_decorator(Context)
-
-
-def _json_line(data: dict[str, t.Any]) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -125,6 +94,13 @@ def cli(
     help="Where files are processed: local (process pool) or inline (this process).",
 )
 @click.option("--resume", "resume_id", type=int, help="Resume the scan with this id.")
+@click.option(
+    "--hash-list",
+    "hash_lists",
+    multiple=True,
+    help="Match against this hash list (repeatable). Default: every list in the store.",
+)
+@click.option("--no-match", is_flag=True, help="Hash only; match against no list.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option(
     "--progress/--no-progress",
@@ -138,6 +114,8 @@ def scan(
     workers: int | None,
     engine_name: str,
     resume_id: int | None,
+    hash_lists: tuple[str, ...],
+    no_match: bool,
     as_json: bool,
     progress: bool | None,
 ) -> None:
@@ -161,13 +139,22 @@ def scan(
         raise click.UsageError("--resume takes the paths from the scan: give no PATH")
     store = context.store()
     roots: list[str] = [str(p) for p in paths]
-    config = context.work_config()
+    matcher = None
+    if not no_match:
+        try:
+            matcher = load_matcher(store.engine, hash_lists or None) or None
+        except LookupError as exc:
+            raise click.UsageError(str(exc)) from exc
+    variants = matcher is not None and "pdq" in matcher.indexes
+    config = context.work_config(pdq_variants=variants)
     if resume_id is not None:
         info = store.get_scan(resume_id)
         if info is None:
             raise click.UsageError(f"no scan with id {resume_id}")
         roots = list(info.roots)
-        config = context.work_config(info.options.get("hashers", ()))
+        config = context.work_config(
+            info.options.get("hashers", ()), pdq_variants=variants
+        )
     engine_kwargs = {"workers": workers or context.settings.workers}
     engine = context.registry.engine(
         engine_name, **(engine_kwargs if engine_name == "local" else {})
@@ -187,6 +174,7 @@ def scan(
                 engine=engine,
                 resume_id=resume_id,
                 progress=reporter,
+                matcher=matcher,
             )
     except KeyboardInterrupt:
         click.echo("interrupted: run the same command again to resume", err=True)
@@ -194,7 +182,7 @@ def scan(
     finally:
         store.close()
     if as_json:
-        _json_line(summary.as_dict())
+        json_line(summary.as_dict())
     else:
         _print_summary(summary)
 
@@ -208,6 +196,9 @@ def _print_summary(summary: ScanSummary) -> None:
         ("locations", str(summary.locations)),
         ("duplicates", str(summary.duplicates)),
         ("errors", f"{summary.errors}" + (f" ({reasons})" if reasons else "")),
+        ("matched_items", str(summary.matches_by_verdict.get("match", 0))),
+        ("near_review", str(summary.matches_by_verdict.get("near_review", 0))),
+        ("held", str(summary.matches_by_verdict.get("held", 0))),
         ("megabytes", f"{summary.bytes / 1e6:.1f}"),
         ("seconds", f"{summary.elapsed_seconds:.2f}"),
         ("mb_per_second", f"{summary.mb_per_second:.1f}"),
@@ -274,7 +265,7 @@ def _print_hashes(outcome: FileOutcome, as_json: bool, shown: t.Sequence[str]) -
             if error is not None:
                 record["error"] = error.reason
                 record["error_message"] = error.message
-            _json_line(record)
+            json_line(record)
             continue
         for name, result in values.items():
             click.echo(f"{name} {result.value} {label}")
@@ -284,7 +275,7 @@ def _print_hashes(outcome: FileOutcome, as_json: bool, shown: t.Sequence[str]) -
     for member_path, error in errors.items():
         label = _label(outcome.path, member_path)
         if as_json:
-            _json_line(
+            json_line(
                 {"path": label, "error": error.reason, "error_message": error.message}
             )
         else:
@@ -326,7 +317,7 @@ def plugins(context: Context, as_json: bool) -> None:
         context.registry.plugins.values(), key=lambda i: (i.kind, i.name)
     ):
         if as_json:
-            _json_line({"kind": info.kind, "name": info.name, "source": info.source})
+            json_line({"kind": info.kind, "name": info.name, "source": info.source})
         else:
             click.echo(f"{info.kind} {info.name} {info.source}")
 
@@ -345,6 +336,10 @@ def db_upgrade(context: Context) -> None:
     store = context.store()
     click.echo(f"revision {current_revision(store.engine)}")
     store.close()
+
+
+cli.add_command(hashlist)
+cli.add_command(match)
 
 
 def main() -> None:

@@ -8,4 +8,5 @@ class ExitCode(enum.IntEnum):
     ERROR = 1
     USAGE = 2
     DEPENDENCY_UNAVAILABLE = 3
+    MATCH_FOUND = 10  # only with --exit-code: something matched a hash list
     INTERRUPTED = 130

@@ -13,13 +13,19 @@ import typing as t
 
 from vigil.engines.base import Engine
 from vigil.hashing.base import Hasher, ImageHasher, StreamHasher
+from vigil.matching.base import HashListFormat, Index
 
 ENTRY_POINT_GROUP = "vigil.plugins"
 
-PluginClass = type[Hasher] | type[Engine]
+PluginClass = type[Hasher] | type[Engine] | type[HashListFormat] | type[Index]
 
 #: Plugin kinds, checked with issubclass (never hasattr).
-KINDS: dict[str, type[t.Any]] = {"hasher": Hasher, "engine": Engine}
+KINDS: dict[str, type[t.Any]] = {
+    "hasher": Hasher,
+    "engine": Engine,
+    "hash_list_format": HashListFormat,
+    "index": Index,
+}
 
 
 class PluginError(Exception):
@@ -31,8 +37,21 @@ def builtin_plugins() -> list[PluginClass]:
     from vigil.engines.local import LocalEngine
     from vigil.hashing.crypto import MD5Hasher, SHA1Hasher, SHA256Hasher
     from vigil.hashing.pdq import PDQHasher
+    from vigil.matching.formats import ALL_FORMATS
+    from vigil.matching.index import ExactIndex, FlatIndex, MIHIndex
 
-    return [MD5Hasher, SHA1Hasher, SHA256Hasher, PDQHasher, LocalEngine, InlineEngine]
+    return [
+        MD5Hasher,
+        SHA1Hasher,
+        SHA256Hasher,
+        PDQHasher,
+        LocalEngine,
+        InlineEngine,
+        *ALL_FORMATS,
+        ExactIndex,
+        FlatIndex,
+        MIHIndex,
+    ]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,24 +6,13 @@ import zipfile
 
 import pytest
 
-from helpers import image_bytes, store_rows
+from helpers import image_bytes, store_rows, work_config
 from vigil.engines.base import Engine
 from vigil.engines.inline import InlineEngine
 from vigil.engines.local import LocalEngine
 from vigil.media.base import Limits
-from vigil.plugins import build_registry
 from vigil.store.store import Store
 from vigil.triage.scan import run_scan
-from vigil.triage.work import WorkConfig
-
-
-def work_config(limits: Limits | None = None) -> WorkConfig:
-    registry = build_registry()
-    return WorkConfig(
-        limits=limits or Limits(),
-        stream_hashers=tuple(registry.stream_hashers()),
-        image_hashers=tuple(registry.image_hashers()),
-    )
 
 
 def make_tree(root: pathlib.Path) -> None:

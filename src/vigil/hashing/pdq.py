@@ -141,6 +141,24 @@ def pdq_from_rgb(pixels: RGBArray) -> tuple[str, int]:
     return packed.tobytes().hex(), int(quality)
 
 
+def pdq_dihedral_from_rgb(pixels: RGBArray) -> tuple[list[str], int]:
+    """PDQ core's eight dihedral hashes of one H x W x 3 uint8 array, in one pass.
+
+    Returns (hashes, quality) with the hashes in `pdqhash.compute_dihedral` order,
+    which is the reference C++ `pdqDihedralHash256esFromFloatLuma` order: original,
+    rotate 90, rotate 180, rotate 270, flip X, flip Y, flip plus 1, flip minus 1. The
+    first equals `pdq_from_rgb(pixels)[0]`.
+    """
+    if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
+        raise ValueError(f"expected H x W x 3 uint8 pixels, got {pixels.shape}")
+    vectors, quality = pdqhash.compute_dihedral(np.ascontiguousarray(pixels))
+    hashes = [
+        np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes().hex()
+        for bits in vectors
+    ]
+    return hashes, int(quality)
+
+
 def hamming_distance(a_hex: str, b_hex: str) -> int:
     """Number of differing bits between two PDQ hashes given as 64 hex characters."""
     for value in (a_hex, b_hex):

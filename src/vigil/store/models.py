@@ -123,3 +123,102 @@ class ErrorRow(Base):
     reason: Mapped[str] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HashListRow(Base):
+    """A named, versioned hash list. The version goes up with every change."""
+
+    __tablename__ = "hash_lists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    pdq_threshold_bits: Mapped[int] = mapped_column(Integer)
+    pdq_pipeline: Mapped[str] = mapped_column(String(64))
+    is_suppression: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HashEntryRow(Base):
+    """One hash in a hash list, with its labels; `status` is active or quarantined."""
+
+    __tablename__ = "hash_entries"
+    __table_args__ = (
+        UniqueConstraint("list_id", "hash_type", "value", name="uq_hash_entries_value"),
+        Index("ix_hash_entries_type_value", "hash_type", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("hash_lists.id", ondelete="CASCADE")
+    )
+    hash_type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(512))
+    category: Mapped[str | None] = mapped_column(String(128))
+    ai_generated: Mapped[bool | None] = mapped_column(Boolean)
+    source: Mapped[str | None] = mapped_column(String(256))
+    added_by: Mapped[str | None] = mapped_column(String(128))
+    added_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of [key, value]
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    added_in_version: Mapped[int] = mapped_column(Integer)
+
+
+class ImportRowRow(Base):
+    """Staging for one streaming import, inside its transaction; always empty after."""
+
+    __tablename__ = "hash_import_rows"
+    __table_args__ = (Index("ix_hash_import_rows_key", "token", "hash_type", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    line: Mapped[int] = mapped_column(Integer)
+    hash_type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(512))
+    category: Mapped[str | None] = mapped_column(String(128))
+    ai_generated: Mapped[bool | None] = mapped_column(Boolean)
+    source: Mapped[str | None] = mapped_column(String(256))
+    added_by: Mapped[str | None] = mapped_column(String(128))
+    added_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class MatchRow(Base):
+    """An item's hash found in a hash list, with distance, variant and provenance."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        UniqueConstraint(
+            "scan_id",
+            "item_id",
+            "entry_id",
+            "query_hasher",
+            "variant",
+            name="uq_matches_item_entry",
+        ),
+        Index("ix_matches_entry", "entry_id"),
+        Index("ix_matches_item", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("hash_entries.id", ondelete="CASCADE")
+    )
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("hash_lists.id", ondelete="CASCADE")
+    )
+    list_version: Mapped[int] = mapped_column(Integer)
+    query_hasher: Mapped[str] = mapped_column(String(32))
+    query_pipeline: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[str] = mapped_column(String(64))
+    distance: Mapped[int] = mapped_column(Integer)
+    threshold_bits: Mapped[int] = mapped_column(Integer)
+    query_quality: Mapped[int | None] = mapped_column(Integer)
+    verdict: Mapped[str] = mapped_column(String(16))  # match | near_review | held
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

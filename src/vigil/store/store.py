@@ -12,7 +12,10 @@ import typing as t
 from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session
 
+from vigil.matching.matcher import MatchResult
 from vigil.store import migrate
+from vigil.store.hashlists import HashListStore
+from vigil.store.matches import add_matches, scan_match_counts
 from vigil.store.models import (
     ErrorRow,
     HashRow,
@@ -61,6 +64,8 @@ class ScanSummary:
     bytes: int
     elapsed_seconds: float
     runs: int
+    # distinct items per match verdict (match, near_review, held)
+    matches_by_verdict: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def mb_per_second(self) -> float:
@@ -104,6 +109,7 @@ class Store:
         self.engine = create_db_engine(url)
         if upgrade:
             migrate.upgrade(self.engine)
+        self.hashlists = HashListStore(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -178,7 +184,12 @@ class Store:
 
     # recording
 
-    def record_file(self, scan_id: int, outcome: FileOutcome) -> None:
+    def record_file(
+        self,
+        scan_id: int,
+        outcome: FileOutcome,
+        matches: t.Mapping[str, t.Sequence[MatchResult]] | None = None,
+    ) -> None:
         """Record what one file gave, and journal it, in one transaction."""
         now = utcnow()
         with Session(self.engine) as session, session.begin():
@@ -195,6 +206,10 @@ class Store:
                     )
                 )
                 _add_hashes(session, item_id, observation)
+                if matches and observation.member_path in matches:
+                    add_matches(
+                        session, scan_id, item_id, matches[observation.member_path]
+                    )
             for error in outcome.errors:
                 session.add(
                     ErrorRow(
@@ -285,6 +300,7 @@ class Store:
                 bytes=int(bytes_read),
                 elapsed_seconds=scan.elapsed_seconds,
                 runs=scan.runs,
+                matches_by_verdict=scan_match_counts(self.engine, scan_id),
             )
 
 

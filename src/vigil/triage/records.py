@@ -27,6 +27,9 @@ class ItemObservation:
     width: int | None = None
     height: int | None = None
     frame_count: int | None = None
+    # PDQ hashes of rotations, flips and border-cropped versions, for matching only:
+    # (variant name, hash, quality). Not stored as the item's hashes.
+    variants: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,8 +19,11 @@ from stat import S_ISREG
 
 from vigil import __version__
 from vigil.engines.base import Engine
+from vigil.hashing.pdq import PDQ_PIPELINE
+from vigil.matching.matcher import Matcher, MatchResult, Query
+from vigil.store.matches import FLOOD_MAX_DISTINCT_ITEMS, quarantine_floods
 from vigil.store.store import ScanStatus, ScanSummary, Store
-from vigil.triage.records import FileOutcome
+from vigil.triage.records import FileOutcome, ItemObservation
 from vigil.triage.work import FileTask, WorkConfig, crash_outcome, process_file
 
 WALK_ERROR_REASON = "unreadable_directory"
@@ -113,6 +116,8 @@ def run_scan(
     engine: Engine,
     resume_id: int | None = None,
     progress: ScanProgress | None = None,
+    matcher: Matcher | None = None,
+    flood_limit: int = FLOOD_MAX_DISTINCT_ITEMS,
 ) -> ScanSummary:
     """Scan `roots` (resuming an unfinished scan of the same roots) and summarise it."""
     progress = progress or _NoProgress()
@@ -145,7 +150,14 @@ def run_scan(
         sizes = {s.path: s.size for s in sources}
         tasks = (FileTask(s.path, config) for s in sources)
         for outcome in engine.map_unordered(process_file, tasks, crash_outcome):
-            store.record_file(scan_id, outcome)
+            matches = match_outcome(matcher, outcome) if matcher else {}
+            store.record_file(scan_id, outcome, matches)
+            if matches:
+                hit = [r.entry.id for rs in matches.values() for r in rs]
+                for entry_id in quarantine_floods(
+                    store.engine, scan_id, hit, flood_limit
+                ):
+                    matcher.quarantine(entry_id)  # type: ignore[union-attr]
             progress.advance(outcome, sizes.pop(outcome.path, 0))
         status = ScanStatus.FINISHED
     finally:
@@ -154,6 +166,31 @@ def run_scan(
             scan_id, status=status, elapsed_seconds=time.monotonic() - started
         )
     return store.summary(scan_id)
+
+
+def item_queries(observation: ItemObservation) -> list[Query]:
+    """What to look up for one item: each hash, then each PDQ variant of the image."""
+    queries = [
+        Query(h.hasher, h.value, h.pipeline, quality=h.quality)
+        for h in observation.hashes
+    ]
+    pdq = {q.value for q in queries if q.hasher == "pdq"}
+    for name, value, quality in observation.variants:
+        if value not in pdq:
+            queries.append(Query("pdq", value, PDQ_PIPELINE, name, quality))
+    return queries
+
+
+def match_outcome(
+    matcher: Matcher, outcome: FileOutcome
+) -> dict[str, list[MatchResult]]:
+    """Match results for every item of a file, keyed by member path."""
+    found: dict[str, list[MatchResult]] = {}
+    for observation in outcome.items:
+        results = matcher.match(item_queries(observation))
+        if results:
+            found[observation.member_path] = results
+    return found
 
 
 def _open_scan(

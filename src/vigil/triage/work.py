@@ -13,6 +13,7 @@ import typing as t
 
 from vigil.hashing.base import HashResult, ImageHasher, StreamHasher
 from vigil.hashing.digest import digest_bytes, digest_stream
+from vigil.hashing.variants import pdq_variants
 from vigil.media.archive import ArchiveMember, walk_archive
 from vigil.media.base import Limits, MediaKind
 from vigil.media.errors import (
@@ -36,6 +37,7 @@ class WorkConfig:
     limits: Limits
     stream_hashers: tuple[StreamHasher, ...]
     image_hashers: tuple[ImageHasher, ...]
+    pdq_variants: bool = False  # also hash rotations, flips and borderless crops
 
     @property
     def decode_target_px(self) -> int | None:
@@ -157,7 +159,7 @@ def _image_facts(
     config: WorkConfig,
     hashes: list[HashResult],
     errors: list[ErrorRecord],
-) -> dict[str, int | None]:
+) -> dict[str, t.Any]:
     """Decode an image within limits and add its perceptual hashes; record refusals."""
     if not kind.is_image or not config.image_hashers:
         return {}
@@ -173,6 +175,11 @@ def _image_facts(
         )
         for hasher in config.image_hashers:
             hashes.append(hasher.hash_image(image))
+        variants = (
+            tuple((v.name, v.value, v.quality) for v in pdq_variants(image))
+            if config.pdq_variants
+            else ()
+        )
     except MediaError as exc:
         errors.append(ErrorRecord(member_path, exc.reason, exc.message))
         return {}
@@ -180,6 +187,7 @@ def _image_facts(
         "width": image.width,
         "height": image.height,
         "frame_count": image.frame_count,
+        "variants": variants,
     }
 
 

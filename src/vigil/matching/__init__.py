@@ -1,0 +1,1 @@
+"""Hash lists and matching: exchange formats, exact and near-duplicate indexes."""

@@ -1,0 +1,136 @@
+"""Hash-list entries, the HashListFormat interface and the Index interface.
+
+Design notes:
+- Why strings? Entries carry hashes as normalised strings (lower-case hex for md5, sha1,
+  sha256 and pdq; PhotoDNA and other licensed hashes stay opaque strings, exchanged but
+  matched only by a licensed plug-in). Vectors exist only inside an Index.
+- Formats stream: `read` yields entries one at a time and raises `FormatError` with the
+  line (or record) number at the first bad one, so a 10-million-line file never sits in
+  memory and the caller can refuse the whole import in one transaction.
+- Labels: the fields every exchange format shares have names here; anything
+  format-specific (a VICS `Series`, an NCMEC classification code) travels in `extra`, so
+  a round trip through the same format loses nothing.
+- Indexes answer "which ids lie within `radius` bits of this hash" and must return
+  exactly what brute force returns (recall 1.0). A new hash type works on day one with
+  the brute-force index; a faster index is an upgrade, never a different answer.
+"""
+
+import abc
+import dataclasses
+import datetime as dt
+import typing as t
+
+import numpy as np
+import numpy.typing as npt
+
+#: Hash types Vigil normalises. Others (photodna, video_tmk, ...) stay opaque.
+HEX_LENGTHS: dict[str, int] = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
+
+
+class FormatError(ValueError):
+    """A hash-list file is malformed; `line` is 1-based where the format has lines."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        where = f"line {line}: " if line is not None else ""
+        super().__init__(f"{where}{message}")
+        self.message = message
+        self.line = line
+
+
+@dataclasses.dataclass(frozen=True)
+class HashEntry:
+    """One hash in a hash list, with its labels."""
+
+    hash_type: str  # lower_snake: md5, sha1, sha256, pdq, photodna, video_md5, ...
+    value: str  # normalised: lower-case hex for known types, as given for opaque ones
+    category: str | None = None
+    ai_generated: bool | None = None
+    source: str | None = None
+    added_by: str | None = None
+    added_at: dt.datetime | None = None
+    comment: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()  # format-specific fields, sorted by key
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What makes two entries the same entry: type and value."""
+        return (self.hash_type, self.value)
+
+
+def normalise_hash(hash_type: str, value: str) -> str:
+    """Lower-case and validate a hash of a known type; opaque types are only stripped.
+
+    Raises:
+        ValueError: a known type whose value is not hex of the right length.
+    """
+    value = value.strip()
+    length = HEX_LENGTHS.get(hash_type)
+    if length is None:
+        if not value:
+            raise ValueError(f"empty {hash_type} value")
+        return value
+    lowered = value.lower()
+    if len(lowered) != length or any(c not in "0123456789abcdef" for c in lowered):
+        raise ValueError(
+            f"{hash_type} must be {length} hex digits, got {len(value)} characters"
+        )
+    return lowered
+
+
+class HashListFormat(abc.ABC):
+    """Reads and writes one exchange format; `name` is stable (`vics`, `hma_csv`)."""
+
+    name: t.ClassVar[str]
+    description: t.ClassVar[str]  # one line for `vigil hashlist import --help`
+    extensions: t.ClassVar[tuple[str, ...]]  # usual file extensions, for guessing
+
+    @abc.abstractmethod
+    def read(
+        self, stream: t.BinaryIO, *, default_type: str | None = None
+    ) -> t.Iterator[HashEntry]:
+        """Yield entries one by one; raise FormatError at the first malformed one.
+
+        `default_type` is the hash type for formats (or lines) that do not name it.
+        """
+
+    @abc.abstractmethod
+    def write(self, entries: t.Iterable[HashEntry], stream: t.BinaryIO) -> int:
+        """Write entries; return how many were written. Entries the format cannot carry
+        (a hash type it has no field for) raise FormatError."""
+
+
+Ids = npt.NDArray[np.int64]
+
+
+@dataclasses.dataclass(frozen=True)
+class IndexHit:
+    id: int
+    distance: int
+
+
+class Index(abc.ABC):
+    """Finds stored hashes near a query. Exact for cryptographic types (radius 0).
+
+    Thread safety: searches may run concurrently; `add` and `remove` need exclusive
+    access.
+    """
+
+    name: t.ClassVar[str]
+
+    @abc.abstractmethod
+    def add(self, ids: t.Sequence[int], values: t.Sequence[str]) -> None:
+        """Add hashes (hex strings) under caller-chosen integer ids."""
+
+    @abc.abstractmethod
+    def remove(self, ids: t.Sequence[int]) -> None:
+        """Forget these ids; unknown ids are ignored."""
+
+    @abc.abstractmethod
+    def search(self, value: str, radius: int) -> list[IndexHit]:
+        """Stored ids within `radius` bits of `value`; nearest first, then by id."""
+
+    def search_many(self, values: t.Sequence[str], radius: int) -> list[list[IndexHit]]:
+        return [self.search(value, radius) for value in values]
+
+    @abc.abstractmethod
+    def __len__(self) -> int: ...

@@ -1,0 +1,168 @@
+"""The Matcher: an item's hashes against every loaded hash list, with list safety rules.
+
+Rules, from the hash-lists issue: a perceptual hash within the list's threshold is a
+match; between the threshold and `NEAR_REVIEW_MAX_BITS` it is "near, review" and never a
+match; entries of suppression lists (or items whose own hash is on one) never match; a
+quarantined entry's matches are held for review, not reported. Every result keeps the
+distance, the query variant that hit, both qualities and the list's name and version.
+"""
+
+import dataclasses
+import enum
+import typing as t
+
+from vigil.matching.base import Index
+from vigil.matching.index import make_index
+
+# Hash-lists issue: distances between the list threshold and 52 bits are reported as
+# "near, review", never as matches.
+NEAR_REVIEW_MAX_BITS = 52
+PERCEPTUAL_TYPES = frozenset({"pdq"})
+ORIGINAL_VARIANT = "original"
+
+
+class Verdict(enum.StrEnum):
+    MATCH = "match"
+    NEAR_REVIEW = "near_review"
+    HELD = "held"  # the entry is quarantined (flooding): kept for review, not reported
+
+
+@dataclasses.dataclass(frozen=True)
+class ListRef:
+    id: int
+    name: str
+    version: int
+    pdq_threshold_bits: int
+    pdq_pipeline: str
+
+
+@dataclasses.dataclass(frozen=True)
+class EntryRef:
+    id: int
+    list_id: int
+    hash_type: str
+    value: str
+    category: str | None = None
+    ai_generated: bool | None = None
+    source: str | None = None
+    is_quarantined: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.hash_type, self.value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Query:
+    """One hash of the item being matched, and the variant of the image it came from."""
+
+    hasher: str
+    value: str
+    pipeline: str
+    variant: str = ORIGINAL_VARIANT
+    quality: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class MatchResult:
+    entry: EntryRef
+    hash_list: ListRef
+    query: Query
+    distance: int
+    threshold_bits: int
+    verdict: Verdict
+
+    def as_dict(self) -> dict[str, t.Any]:
+        return {
+            "list": self.hash_list.name,
+            "list_version": self.hash_list.version,
+            "verdict": self.verdict.value,
+            "hash_type": self.entry.hash_type,
+            "entry": self.entry.value,
+            "query": self.query.value,
+            "variant": self.query.variant,
+            "distance": self.distance,
+            "threshold_bits": self.threshold_bits,
+            "query_quality": self.query.quality,
+            "query_pipeline": self.query.pipeline,
+            "list_pipeline": self.hash_list.pdq_pipeline,
+            "category": self.entry.category,
+            "ai_generated": self.entry.ai_generated,
+            "source": self.entry.source,
+        }
+
+
+class Matcher:
+    """Indexes of every loaded entry, one per hash type, searched together."""
+
+    def __init__(
+        self,
+        lists: t.Iterable[ListRef],
+        entries: t.Iterable[EntryRef],
+        suppressed: t.Iterable[tuple[str, str]] = (),
+    ) -> None:
+        self.lists = {ref.id: ref for ref in lists}
+        self.suppressed = frozenset(suppressed)
+        self.entries: dict[int, EntryRef] = {}
+        self.indexes: dict[str, Index] = {}
+        pending: dict[str, tuple[list[int], list[str]]] = {}
+        for entry in entries:
+            if entry.list_id not in self.lists or entry.key in self.suppressed:
+                continue
+            self.entries[entry.id] = entry
+            ids, values = pending.setdefault(entry.hash_type, ([], []))
+            ids.append(entry.id)
+            values.append(entry.value)
+        for hash_type, (ids, values) in pending.items():
+            index = make_index(hash_type)
+            index.add(ids, values)
+            self.indexes[hash_type] = index
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def quarantine(self, entry_id: int) -> None:
+        entry = self.entries.get(entry_id)
+        if entry is not None:
+            self.entries[entry_id] = dataclasses.replace(entry, is_quarantined=True)
+
+    def match(self, queries: t.Iterable[Query]) -> list[MatchResult]:
+        """The best result per (entry, hasher) over all query variants."""
+        best: dict[tuple[int, str], MatchResult] = {}
+        for query in queries:
+            if (query.hasher, query.value) in self.suppressed:
+                return []  # the item itself is on a suppression list: a known collision
+            for result in self._search(query):
+                key = (result.entry.id, query.hasher)
+                current = best.get(key)
+                if current is None or _rank(result) < _rank(current):
+                    best[key] = result
+        return sorted(best.values(), key=_rank)
+
+    def _search(self, query: Query) -> t.Iterator[MatchResult]:
+        index = self.indexes.get(query.hasher)
+        if index is None:
+            return
+        perceptual = query.hasher in PERCEPTUAL_TYPES
+        radius = NEAR_REVIEW_MAX_BITS if perceptual else 0
+        for hit in index.search(query.value, radius):
+            entry = self.entries[hit.id]
+            hash_list = self.lists[entry.list_id]
+            threshold = hash_list.pdq_threshold_bits if perceptual else 0
+            if hit.distance > threshold:
+                verdict = Verdict.NEAR_REVIEW
+            elif entry.is_quarantined:
+                verdict = Verdict.HELD
+            else:
+                verdict = Verdict.MATCH
+            yield MatchResult(entry, hash_list, query, hit.distance, threshold, verdict)
+
+
+def _rank(result: MatchResult) -> tuple[int, int, int, str]:
+    order = {Verdict.MATCH: 0, Verdict.HELD: 1, Verdict.NEAR_REVIEW: 2}
+    return (
+        order[result.verdict],
+        result.distance,
+        result.query.variant != ORIGINAL_VARIANT,
+        result.hash_list.name,
+    )

@@ -1,0 +1,140 @@
+"""Matches in the store: load the Matcher from the lists, record results, stop floods.
+
+Flood rule (hash-lists issue): an entry that suddenly matches many distinct items is
+quarantined for review and its matches are held. "Suddenly" is one scan: more than
+`FLOOD_MAX_DISTINCT_ITEMS` distinct items matched by one entry in one scan.
+"""
+
+import typing as t
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
+
+from vigil.matching.matcher import EntryRef, ListRef, Matcher, MatchResult, Verdict
+from vigil.store.models import HashEntryRow, HashListRow, MatchRow, utcnow
+
+# One entry matching dozens of distinct items in one scan is far more likely a colliding
+# or poisoned entry than dozens of near-copies of one image; 50 keeps real mass
+# distribution (which shares exact bytes, hence one item) well clear of it.
+FLOOD_MAX_DISTINCT_ITEMS = 50
+
+
+def load_matcher(engine: Engine, list_names: t.Sequence[str] | None = None) -> Matcher:
+    """A Matcher over the named lists (default: every list that is not a suppression
+    list), with every suppression list's hashes suppressed."""
+    with Session(engine) as session:
+        rows = session.scalars(select(HashListRow)).all()
+        known = {row.name for row in rows}
+        missing = sorted(set(list_names or ()) - known)
+        if missing:
+            raise LookupError(f"no hash list named {', '.join(map(repr, missing))}")
+        chosen = [
+            row
+            for row in rows
+            if not row.is_suppression and (list_names is None or row.name in list_names)
+        ]
+        suppression_ids = [row.id for row in rows if row.is_suppression]
+        suppressed = session.execute(
+            select(HashEntryRow.hash_type, HashEntryRow.value).where(
+                HashEntryRow.list_id.in_(suppression_ids)
+            )
+        ).all()
+        entries = session.scalars(
+            select(HashEntryRow).where(
+                HashEntryRow.list_id.in_([row.id for row in chosen])
+            )
+        )
+        return Matcher(
+            lists=[
+                ListRef(r.id, r.name, r.version, r.pdq_threshold_bits, r.pdq_pipeline)
+                for r in chosen
+            ],
+            entries=(
+                EntryRef(
+                    id=e.id,
+                    list_id=e.list_id,
+                    hash_type=e.hash_type,
+                    value=e.value,
+                    category=e.category,
+                    ai_generated=e.ai_generated,
+                    source=e.source,
+                    is_quarantined=e.status == "quarantined",
+                )
+                for e in entries
+            ),
+            suppressed=[(hash_type, value) for hash_type, value in suppressed],
+        )
+
+
+def add_matches(
+    session: Session, scan_id: int, item_id: int, results: t.Iterable[MatchResult]
+) -> None:
+    """Record results for one item inside the caller's transaction."""
+    now = utcnow()
+    for result in results:
+        session.add(
+            MatchRow(
+                scan_id=scan_id,
+                item_id=item_id,
+                entry_id=result.entry.id,
+                list_id=result.hash_list.id,
+                list_version=result.hash_list.version,
+                query_hasher=result.query.hasher,
+                query_pipeline=result.query.pipeline,
+                variant=result.query.variant,
+                distance=result.distance,
+                threshold_bits=result.threshold_bits,
+                query_quality=result.query.quality,
+                verdict=result.verdict.value,
+                recorded_at=now,
+            )
+        )
+
+
+def quarantine_floods(
+    engine: Engine,
+    scan_id: int,
+    entry_ids: t.Iterable[int],
+    limit: int = FLOOD_MAX_DISTINCT_ITEMS,
+) -> list[int]:
+    """Quarantine entries past the flood limit in this scan; hold their matches."""
+    ids = sorted(set(entry_ids))
+    if not ids:
+        return []
+    with Session(engine) as session, session.begin():
+        flooding = [
+            entry_id
+            for entry_id, distinct in session.execute(
+                select(MatchRow.entry_id, func.count(func.distinct(MatchRow.item_id)))
+                .where(MatchRow.scan_id == scan_id, MatchRow.entry_id.in_(ids))
+                .where(MatchRow.verdict != Verdict.NEAR_REVIEW.value)
+                .group_by(MatchRow.entry_id)
+            ).all()
+            if distinct > limit
+        ]
+        if flooding:
+            session.execute(
+                update(HashEntryRow)
+                .where(HashEntryRow.id.in_(flooding))
+                .values(status="quarantined")
+            )
+            session.execute(
+                update(MatchRow)
+                .where(
+                    MatchRow.entry_id.in_(flooding),
+                    MatchRow.verdict == Verdict.MATCH.value,
+                )
+                .values(verdict=Verdict.HELD.value)
+            )
+        return flooding
+
+
+def scan_match_counts(engine: Engine, scan_id: int) -> dict[str, int]:
+    with Session(engine) as session:
+        return dict(
+            session.execute(
+                select(MatchRow.verdict, func.count(func.distinct(MatchRow.item_id)))
+                .where(MatchRow.scan_id == scan_id)
+                .group_by(MatchRow.verdict)
+            ).all()
+        )
