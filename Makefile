@@ -21,9 +21,11 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 env: $(VENV)/.synced
 
-## make run: build the benign demo set, scan it (plus ../shared/fixtures when present), print the summary
+## make run: build the benign demo set and a demo hash list, scan the set (plus
+## ../shared/fixtures when present) against the list, print the summary
 run: env
-	VIGIL_HOME=$(CURDIR)/.vigil $(BIN)/vigil demo build $(DEMO_DIR)
+	VIGIL_HOME=$(CURDIR)/.vigil $(BIN)/vigil demo build $(DEMO_DIR) --hash-list $(DEMO_DIR)-known.csv
+	VIGIL_HOME=$(CURDIR)/.vigil $(BIN)/vigil hashlist import $(DEMO_DIR)-known.csv --list demo --create
 	VIGIL_HOME=$(CURDIR)/.vigil $(BIN)/vigil scan $(DEMO_DIR) $$( [ -d ../shared/fixtures ] && echo ../shared/fixtures )
 
 ## make test: lint, type-check and the whole test suite
@@ -43,4 +45,4 @@ bench: env
 	$(BIN)/python bench/hashing.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .vigil $(DEMO_DIR)
+	rm -rf $(VENV) $(TOOLS) .vigil $(DEMO_DIR) $(DEMO_DIR)-known.csv

@@ -106,9 +106,9 @@ def test_plugins_lists_builtins() -> None:
 
 
 def test_demo_build_is_deterministic_and_scans(tmp_path: pathlib.Path) -> None:
-    code, out = run("demo", "build", str(tmp_path / "one"), "--count", "10")
+    code, out = run("demo", "build", str(tmp_path / "one"), "--count", "23")
     assert code == 0 and out.startswith("demo ")
-    run("demo", "build", str(tmp_path / "two"), "--count", "10")
+    run("demo", "build", str(tmp_path / "two"), "--count", "23")
     one = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*"))
     assert one == sorted(
         p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*")

@@ -90,7 +90,9 @@ def create(
 @click.option("--list", "list_name", required=True, help="The hash list to add to.")
 @click.option("--format", "format_name", help="File format. Default: guessed.")
 @click.option("--type", "default_type", help="Hash type of bare lines (md5, sha1...).")
-@click.option("--create", "create_list", is_flag=True, help="Create the list first.")
+@click.option(
+    "--create", "create_list", is_flag=True, help="Create the list if it is missing."
+)
 @click.option(
     "--threshold",
     type=click.IntRange(0, 64),
@@ -119,7 +121,7 @@ def import_(
         reader = _format(context, format_name, file, stream.read(SNIFF_HEAD_BYTES))
         stream.seek(0)
         with _store(context) as store:
-            if create_list:
+            if create_list and list_name not in {i.name for i in store.hashlists.all()}:
                 store.hashlists.create(
                     list_name,
                     pdq_threshold_bits=threshold or DEFAULT_PDQ_THRESHOLD_BITS,

@@ -298,12 +298,25 @@ def demo() -> None:
 @demo.command("build")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=pathlib.Path))
 @click.option("--count", default=40, show_default=True, help="Number of base patterns.")
-def demo_build(directory: pathlib.Path, count: int) -> None:
+@click.option(
+    "--hash-list",
+    "hash_list",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    help="Also write a demo hash list of some patterns (plain format) to this file.",
+)
+def demo_build(
+    directory: pathlib.Path, count: int, hash_list: pathlib.Path | None
+) -> None:
     """Write test patterns, duplicates, archives and broken files into DIRECTORY."""
-    from vigil.demo import build_demo
+    from vigil.demo import MIN_PATTERNS, build_demo, known_list
 
+    if count < MIN_PATTERNS:
+        raise click.UsageError(f"--count must be at least {MIN_PATTERNS}")
     written = build_demo(directory, count=count)
     click.echo(f"demo {len(written)} files {directory}")
+    if hash_list is not None:
+        hash_list.write_text(known_list())
+        click.echo(f"demo hash list {hash_list}")
 
 
 @cli.command()

@@ -13,7 +13,7 @@ import tarfile
 import zipfile
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 DEMO_SEED = 20261123
 PATTERNS = ("gradient", "rings", "checker", "stripes", "shapes")
@@ -24,7 +24,8 @@ FORMATS = (
     ("bmp", "BMP"),
     ("tiff", "TIFF"),
 )
-ZIP_DATE = (2024, 1, 1, 0, 0, 0)  # fixed member dates keep archive bytes reproducible
+ZIP_DATE = (2024, 1, 1, 0, 0, 0)  # reproducible archive bytes
+MIN_PATTERNS = 23  # the demo copies, shrinks, archives and mirrors patterns 0-22
 
 
 def pattern_image(kind: str, size: tuple[int, int], seed: int) -> Image.Image:
@@ -72,6 +73,34 @@ def encode(image: Image.Image, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def known_list() -> str:
+    """A demo hash list (plain format) of some demo patterns, as a hotline's list of
+    known images would be: PDQ of the near-duplicated and mirrored originals, and the
+    MD5 of one exactly copied file."""
+    from vigil.hashing.crypto import MD5Hasher
+    from vigil.hashing.pdq import PDQHasher
+    from vigil.media.base import DecodedImage, MediaKind
+
+    lines = ["# Vigil demo hash list: benign test patterns, not real material"]
+    for index in (*range(6, 12), *range(20, 23)):
+        name, _data, image = _original(index)
+        decoded = DecodedImage(image, MediaKind.PNG, *image.size, 1, 1, False)
+        value = PDQHasher().hash_image(decoded).value
+        lines.append(f"pdq,{value},category=demo,comment={pathlib.Path(name).name}")
+    state = MD5Hasher().new()
+    state.update(_original(0)[1])
+    lines.append(f"md5,{state.hexdigest()},category=demo")
+    return "\n".join(lines) + "\n"
+
+
+def _original(index: int) -> tuple[str, bytes, Image.Image]:
+    kind = PATTERNS[index % len(PATTERNS)]
+    extension, fmt = FORMATS[index % len(FORMATS)]
+    side = 256 + 64 * (index % 8)
+    image = pattern_image(kind, (side + 32 * (index % 3), side), DEMO_SEED + index)
+    return f"patterns/{kind}-{index:03d}.{extension}", encode(image, fmt), image
+
+
 def build_demo(directory: pathlib.Path, *, count: int = 40) -> list[pathlib.Path]:
     """Write the demo set into `directory` and return the files written."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -85,12 +114,7 @@ def build_demo(directory: pathlib.Path, *, count: int = 40) -> list[pathlib.Path
 
     originals: list[tuple[str, bytes, Image.Image]] = []
     for index in range(count):
-        kind = PATTERNS[index % len(PATTERNS)]
-        extension, fmt = FORMATS[index % len(FORMATS)]
-        side = 256 + 64 * (index % 8)
-        image = pattern_image(kind, (side + 32 * (index % 3), side), DEMO_SEED + index)
-        name = f"patterns/{kind}-{index:03d}.{extension}"
-        data = encode(image, fmt)
+        name, data, image = _original(index)
         write(name, data)
         originals.append((name, data, image))
 
@@ -129,6 +153,12 @@ def build_demo(directory: pathlib.Path, *, count: int = 40) -> list[pathlib.Path
             zipfile.ZipInfo("../outside.txt", ZIP_DATE), b"refused by Vigil"
         )
     write("archives/bundle.zip", bundle.getvalue())
+
+    for name, _data, image in originals[20:23]:  # mirrored: found by PDQ variants
+        mirrored = ImageOps.mirror(image)
+        write(
+            f"mirrored/{pathlib.Path(name).stem}-mirrored.png", encode(mirrored, "PNG")
+        )
 
     jpeg = originals[1][1]
     write("broken/truncated.jpg", jpeg[: len(jpeg) // 3])

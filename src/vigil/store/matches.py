@@ -69,9 +69,22 @@ def load_matcher(engine: Engine, list_names: t.Sequence[str] | None = None) -> M
 def add_matches(
     session: Session, scan_id: int, item_id: int, results: t.Iterable[MatchResult]
 ) -> None:
-    """Record results for one item inside the caller's transaction."""
+    """Record results for one item inside the caller's transaction, once per scan
+    (an item seen in several places is matched once)."""
     now = utcnow()
+    recorded = {
+        (entry_id, hasher, variant)
+        for entry_id, hasher, variant in session.execute(
+            select(MatchRow.entry_id, MatchRow.query_hasher, MatchRow.variant).where(
+                MatchRow.scan_id == scan_id, MatchRow.item_id == item_id
+            )
+        )
+    }
     for result in results:
+        key = (result.entry.id, result.query.hasher, result.query.variant)
+        if key in recorded:
+            continue
+        recorded.add(key)
         session.add(
             MatchRow(
                 scan_id=scan_id,

@@ -48,6 +48,7 @@ class JSONStream:
         self._pos = 0
         self._eof = False
         self.line = 1
+        self.has_array = False  # whether `members` met the array it streams
 
     def _fill(self) -> bool:
         if self._eof:
@@ -138,6 +139,7 @@ class JSONStream:
                 raise FormatError("object keys must be strings", line=line)
             self.expect(":")
             if key == array_key and self.peek() == "[":
+                self.has_array = True
                 yield from self.items()
             else:
                 yield Member(key, self.value(), line)

@@ -77,7 +77,24 @@ def iter_records(
             yield number, text.rstrip("\r\n").split(delimiter)
 
 
-class TextSink:
+class CSVWriter:
+    """csv.writer onto a binary stream, UTF-8, `\n` line ends.
+
+    With `\n` ends csv leaves a lone `\r` unquoted, which readers take for a line end;
+    a row holding one is written with every field quoted instead.
+    """
+
+    def __init__(self, stream: t.BinaryIO) -> None:
+        sink = _TextSink(stream)
+        self._minimal = csv.writer(sink, lineterminator="\n")
+        self._quote_all = csv.writer(sink, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row: t.Sequence[str]) -> None:
+        has_return = any("\r" in field for field in row)
+        (self._quote_all if has_return else self._minimal).writerow(row)
+
+
+class _TextSink:
     """The `write(str)` that csv.writer needs, encoding UTF-8 onto a binary stream."""
 
     def __init__(self, stream: t.BinaryIO) -> None:

@@ -6,14 +6,13 @@ category,tags` (facebook/ThreatExchange, python-threatexchange `cli/dataset_cmd.
 `vigil_*` columns after those five, which ThreatExchange tools ignore.
 """
 
-import csv
 import datetime as dt
 import typing as t
 import urllib.parse
 
 from vigil.matching.base import FormatError, HashEntry, HashListFormat
 from vigil.matching.formats import _fields
-from vigil.matching.formats._lines import TextSink, iter_lines, iter_records
+from vigil.matching.formats._lines import CSVWriter, iter_lines, iter_records
 
 #: python-threatexchange SignalType names (and the older ThreatExchange indicator
 #: types, `HASH_*`) → Vigil hash types. Vigil's own type names are accepted too.
@@ -161,7 +160,7 @@ class HMACSVFormat(HashListFormat):
             yield _entry(dict(zip(columns, fields, strict=True)), line=line)
 
     def write(self, entries: t.Iterable[HashEntry], stream: t.BinaryIO) -> int:
-        writer = csv.writer(TextSink(stream), lineterminator="\n")
+        writer = CSVWriter(stream)
         writer.writerow(HEADER)
         count = 0
         for entry in entries:

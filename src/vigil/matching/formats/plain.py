@@ -5,13 +5,17 @@
 are skipped. It carries every HashEntry field, so any list can pass through it.
 """
 
-import csv
 import itertools
 import typing as t
 
 from vigil.matching.base import FormatError, HashEntry, HashListFormat
 from vigil.matching.formats import _fields
-from vigil.matching.formats._lines import TextSink, is_skipped, iter_lines, iter_records
+from vigil.matching.formats._lines import (
+    CSVWriter,
+    is_skipped,
+    iter_lines,
+    iter_records,
+)
 
 #: What `plain` writes first; readers skip it like any `#` line.
 PLAIN_HEADER = "# vigil hash list: type,value[,key=value]...\n"
@@ -115,9 +119,8 @@ class PlainFormat(HashListFormat):
             return
 
     def write(self, entries: t.Iterable[HashEntry], stream: t.BinaryIO) -> int:
-        text = TextSink(stream)
-        text.write(PLAIN_HEADER)
-        writer = csv.writer(text, lineterminator="\n")
+        stream.write(PLAIN_HEADER.encode("ascii"))
+        writer = CSVWriter(stream)
         count = 0
         for entry in entries:
             _fields.check_type(entry.hash_type, line=None)

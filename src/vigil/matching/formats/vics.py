@@ -260,12 +260,11 @@ class VICSFormat(HashListFormat):
     ) -> t.Iterator[HashEntry]:
         del default_type  # every hash in VICS is named
         document = JSONStream(stream)
-        is_media = has_value = False
+        is_media = False
         for part in document.members("value"):
             if isinstance(part, Item):
                 if not is_media:
                     _fail("@odata.context must come before value", part.line)
-                has_value = True
                 yield from _entries(part)
             elif part.key in CONTEXT_KEYS:
                 context = part.value if isinstance(part.value, str) else ""
@@ -275,7 +274,9 @@ class VICSFormat(HashListFormat):
                     _fail(f"not a VICS Media document: {context[:80]!r}", part.line)
                 is_media = True
         document.end()
-        if not has_value:
+        if not is_media:
+            raise FormatError("no @odata.context naming a Media document", line=1)
+        if not document.has_array:
             raise FormatError("no value array of Media records", line=document.line)
 
     def write(self, entries: t.Iterable[HashEntry], stream: t.BinaryIO) -> int:
