@@ -17,6 +17,7 @@ FILES = 160
 KILL_AFTER_FILES = 30
 POLL_SECONDS = 0.02
 DEADLINE_SECONDS = 120
+ORPHAN_GRACE_SECONDS = 10  # workers poll for their parent once a second
 
 
 def vigil(*args: str, db: pathlib.Path, output: bool = True) -> subprocess.Popen[bytes]:
@@ -27,6 +28,25 @@ def vigil(*args: str, db: pathlib.Path, output: bool = True) -> subprocess.Popen
     return subprocess.Popen(
         [sys.executable, "-m", "vigil", *args], env=env, stdout=stream, stderr=stream
     )
+
+
+def children(pid: int) -> list[int]:
+    """Worker processes of `pid` (Linux /proc), not the multiprocessing tracker."""
+    found = []
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            cmdline = pathlib.Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"spawn_main" in cmdline:
+                found.append(int(child))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = pathlib.Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
 
 
 def journaled(db: pathlib.Path) -> int:
@@ -57,8 +77,14 @@ def test_sigkill_then_resume_equals_an_uninterrupted_scan(
         assert process.poll() is None, "scan finished before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(POLL_SECONDS)
+    workers = children(process.pid)
+    assert workers, "the scan runs its work in pool processes"
     process.send_signal(signal.SIGKILL)
     process.wait()
+    gone_by = time.monotonic() + ORPHAN_GRACE_SECONDS
+    while any(alive(pid) for pid in workers) and time.monotonic() < gone_by:
+        time.sleep(POLL_SECONDS * 10)
+    assert not [pid for pid in workers if alive(pid)], "orphaned workers left behind"
     done_at_kill = journaled(killed_db)
     assert KILL_AFTER_FILES <= done_at_kill < FILES
 

@@ -10,12 +10,27 @@ import collections
 import concurrent.futures as cf
 import multiprocessing
 import os
+import threading
+import time
 import typing as t
 from concurrent.futures.process import BrokenProcessPool
 
 from vigil.engines.base import Engine, R, T
 
 IN_FLIGHT_PER_WORKER = 4  # enough queued work to keep workers busy, bounded memory
+PARENT_POLL_SECONDS = 1.0  # how soon an orphaned worker notices and exits
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Runs in each worker: end it when the scan process is gone (kill -9 included),
+    so that a killed scan leaves no orphaned workers behind."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="vigil-parent-watch", daemon=True).start()
 
 
 def default_workers() -> int:
@@ -36,7 +51,12 @@ class LocalEngine(Engine):
         self._pool: cf.ProcessPoolExecutor | None = None
 
     def _new_pool(self, workers: int) -> cf.ProcessPoolExecutor:
-        return cf.ProcessPoolExecutor(max_workers=workers, mp_context=self._context)
+        return cf.ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=self._context,
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )
 
     def map_unordered(
         self,
