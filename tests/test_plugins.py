@@ -6,7 +6,7 @@ from vigil.engines.inline import InlineEngine
 from vigil.engines.local import LocalEngine
 from vigil.hashing.crypto import MD5Hasher
 from vigil.plugins import PluginError, Registry, build_registry
-from vigil.testing import check_engine, check_hasher
+from vigil.testing import check_engine, check_format, check_hasher, check_index
 
 REGISTRY = build_registry()
 
@@ -20,6 +20,17 @@ def test_every_hasher_passes_the_contract(name: str) -> None:
 def test_every_engine_passes_the_contract(name: str) -> None:
     engine = REGISTRY.engine(name, **({"workers": 2} if name == "local" else {}))
     check_engine(engine)
+
+
+@pytest.mark.parametrize("name", REGISTRY.names("hash_list_format"))
+def test_every_format_passes_the_contract(name: str) -> None:
+    check_format(REGISTRY.get("hash_list_format", name)())
+
+
+@pytest.mark.parametrize("name", REGISTRY.names("index"))
+def test_every_index_passes_the_contract(name: str) -> None:
+    hash_type = "sha256" if name == "exact" else "pdq"
+    check_index(REGISTRY.get("index", name)(hash_type), hash_type)
 
 
 def test_builtins_are_registered_through_the_entry_point() -> None:

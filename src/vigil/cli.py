@@ -58,6 +58,8 @@ def cli(
     Start here:
       vigil scan FOLDER       hash a folder (archives included) into the store
       vigil hash FILE...      print md5, sha1, sha256 and PDQ of files
+      vigil hashlist import   load a hash list (VICS, NCMEC, HMA, StopNCII, plain)
+      vigil match FILE...     look files up in the hash lists
       vigil demo build DIR    write a small benign demo set to try Vigil on
     """
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
@@ -325,7 +327,7 @@ def demo_build(
 )
 @pass_context
 def plugins(context: Context, as_json: bool) -> None:
-    """List the loaded plugins (hashers, engines) and where each comes from."""
+    """List loaded plugins (hashers, engines, formats, indexes) and their source."""
     for info in sorted(
         context.registry.plugins.values(), key=lambda i: (i.kind, i.name)
     ):

@@ -6,6 +6,11 @@
 Each check raises AssertionError with a clear message on the first broken rule.
 """
 
-from vigil.testing.contracts import check_engine, check_hasher
+from vigil.testing.contracts import (
+    check_engine,
+    check_format,
+    check_hasher,
+    check_index,
+)
 
-__all__ = ["check_engine", "check_hasher"]
+__all__ = ["check_engine", "check_format", "check_hasher", "check_index"]

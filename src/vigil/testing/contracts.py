@@ -1,5 +1,7 @@
 """The contract of each plugin kind, as checks that raise AssertionError when broken."""
 
+import io
+import random
 import re
 import string
 
@@ -7,10 +9,19 @@ from PIL import Image
 
 from vigil.engines.base import Engine
 from vigil.hashing.base import Hasher, ImageHasher, StreamHasher
+from vigil.matching.base import FormatError, HashEntry, HashListFormat, Index
 from vigil.media.base import DecodedImage, Limits, MediaKind
 from vigil.testing import _tasks
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+CONTRACT_SEED = 20261123
+# Benign made-up values of each shape, for format round trips.
+CONTRACT_ENTRIES = (
+    ("md5", "0123456789abcdef0123456789abcdef"),
+    ("sha1", "0123456789abcdef0123456789abcdef01234567"),
+    ("sha256", "0123456789abcdef" * 4),
+    ("pdq", "f" * 32 + "0" * 32),
+)
 CONTRACT_IMAGE_PX = 300
 
 
@@ -99,4 +110,72 @@ def check_engine(engine: Engine) -> None:
             raise _fail(f"{name}: results for no tasks")
 
 
-__all__ = ["check_engine", "check_hasher"]
+def check_format(fmt: HashListFormat) -> None:
+    """A format writes what it can carry and reads back the same types and values."""
+    name = _plugin_name(fmt)
+    carried = 0
+    for hash_type, value in CONTRACT_ENTRIES:
+        buffer = io.BytesIO()
+        try:
+            written = _write_any(fmt, hash_type, value, buffer)
+        except FormatError:
+            continue  # the format has no field for this hash type
+        carried += 1
+        buffer.seek(0)
+        back = [
+            (e.hash_type, e.value) for e in fmt.read(buffer, default_type=hash_type)
+        ]
+        if written != 1 or back != [(hash_type, value)]:
+            raise _fail(f"{name}: {hash_type} round trip gave {back}")
+    if not carried:
+        raise _fail(f"{name}: carries none of {[t for t, _ in CONTRACT_ENTRIES]}")
+
+
+def _write_any(fmt: HashListFormat, hash_type: str, value: str, out: io.BytesIO) -> int:
+    """Write one entry; a format for AI-only lists (NCMEC's generative-AI list) takes
+    only entries labelled AI-generated."""
+    try:
+        return fmt.write([HashEntry(hash_type, value)], out)
+    except FormatError:
+        out.seek(0)
+        out.truncate()
+        return fmt.write([HashEntry(hash_type, value, ai_generated=True)], out)
+
+
+def check_index(index: Index, hash_type: str) -> None:
+    """An index returns exactly the brute-force result set, nearest first."""
+    name = _plugin_name(index)
+    rng = random.Random(CONTRACT_SEED)  # noqa: S311 - test data, not secrets
+    bits = 256 if hash_type == "pdq" else 4 * len(dict(CONTRACT_ENTRIES)[hash_type])
+    base = rng.getrandbits(bits)
+    values = [
+        base ^ (1 << rng.randrange(bits)) if i % 3 else rng.getrandbits(bits)
+        for i in range(60)
+    ]
+    width = bits // 4
+    hexes = [f"{v:0{width}x}" for v in values]
+    index.add(list(range(len(hexes))), hexes)
+    radii = (0, 8, 31) if hash_type == "pdq" else (0,)
+    for radius in radii:
+        query = f"{base:0{width}x}"
+        expected = sorted(
+            (bin(v ^ base).count("1"), i)
+            for i, v in enumerate(values)
+            if bin(v ^ base).count("1") <= radius
+        )
+        got = [(hit.distance, hit.id) for hit in index.search(query, radius)]
+        if got != expected:
+            raise _fail(f"{name}: radius {radius} gave {got[:5]}..., not brute force")
+    index.remove([0, 1])
+    if any(hit.id in (0, 1) for hit in index.search(hexes[1], radii[-1])):
+        raise _fail(f"{name}: removed ids are still found")
+
+
+def _plugin_name(plugin: object) -> str:
+    name = type(plugin).__dict__.get("name", getattr(plugin, "name", None))
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise _fail(f"{type(plugin).__qualname__}: name {name!r} is not lower_snake")
+    return name
+
+
+__all__ = ["check_engine", "check_format", "check_hasher", "check_index"]
