@@ -126,7 +126,7 @@ def round_trip(fmt: HashListFormat, items: list[HashEntry]) -> list[HashEntry]:
         (HMACSVFormat(), HASH_TYPES),
         (StopNCIIFormat(), {"pdq", "video_md5", "video_tmk"}),
     ],
-    ids=lambda value: getattr(value, "name", ""),
+    ids=["plain", "hma_csv", "stopncii"],
 )
 @settings(deadline=None)
 @given(data=st.data())
@@ -201,6 +201,7 @@ def test_genai_reader_marks_entries_of_an_unmarked_file() -> None:
     assert [e.ai_generated for e in genai_read] == [True]
 
 
+@settings(deadline=None)
 @given(st.lists(entries({"md5"}).map(lambda e: HashEntry("md5", e.value)), max_size=6))
 def test_md5_list_round_trips(items: list[HashEntry]) -> None:
     assert round_trip(MD5ListFormat(), items) == items

@@ -86,3 +86,8 @@ def test_quarantined_entries_are_held() -> None:
     assert verdicts(matcher, Query("pdq", near, PIPE))[13] == (Verdict.HELD, 0)
     matcher.quarantine(10)
     assert verdicts(matcher, Query("pdq", BASE, PIPE))[10] == (Verdict.HELD, 0)
+
+
+def test_video_digests_match_file_digests() -> None:
+    matcher = Matcher(LISTS, [EntryRef(20, 1, "video_md5", "c" * 32)])
+    assert verdicts(matcher, Query("md5", "c" * 32, "md5")) == {20: (Verdict.MATCH, 0)}

@@ -18,6 +18,9 @@ from vigil.matching.index import make_index
 # "near, review", never as matches.
 NEAR_REVIEW_MAX_BITS = 52
 PERCEPTUAL_TYPES = frozenset({"pdq"})
+# Lists name file digests of videos separately (NCMEC, StopNCII `VideoMD5`), but they
+# are digests of the file bytes, the same as Vigil's own md5/sha256 of any item.
+SAME_AS: dict[str, str] = {"video_md5": "md5", "video_sha256": "sha256"}
 ORIGINAL_VARIANT = "original"
 
 
@@ -110,7 +113,8 @@ class Matcher:
             if entry.list_id not in self.lists or entry.key in self.suppressed:
                 continue
             self.entries[entry.id] = entry
-            ids, values = pending.setdefault(entry.hash_type, ([], []))
+            hash_type = SAME_AS.get(entry.hash_type, entry.hash_type)
+            ids, values = pending.setdefault(hash_type, ([], []))
             ids.append(entry.id)
             values.append(entry.value)
         for hash_type, (ids, values) in pending.items():

@@ -1,9 +1,8 @@
 """Grouping of entries into the records of formats that hold several hashes a record.
 
-A VICS Media record and an NCMEC entry carry several hashes of one file with one set
-of labels. Readers yield one HashEntry per hash, each carrying the record id in
-`extra`; writers regroup consecutive entries with the same id. Streaming write keeps
-only the current record and the ids already written (to refuse one id written twice).
+A VICS Media record or an NCMEC entry holds several hashes with one set of labels:
+readers yield one entry per hash with the record id in `extra`; writers regroup
+consecutive entries by that id, keeping only the current record and the ids seen.
 """
 
 import typing as t

@@ -1,9 +1,8 @@
-"""Incremental reading of one large JSON document: the records of one array, one by one.
+"""Incremental reading of one large JSON document: one array's records, one by one.
 
 The standard library has no streaming JSON parser and `ijson` is not a dependency, so
-this walks the outer object (or array) by hand and decodes each record with
-`json.JSONDecoder.raw_decode` from a rolling buffer. Memory is bounded by the chunk
-size plus one record (MAX_RECORD_BYTES); line numbers are counted as text is consumed.
+the outer object is walked by hand and each record decoded with `raw_decode` from a
+rolling buffer: memory is one chunk plus one record, and lines are counted.
 """
 
 import codecs

@@ -1,9 +1,8 @@
-"""The CSV that python-threatexchange exports for HMA and other ThreatExchange users.
+"""The CSV python-threatexchange exports for HMA and other ThreatExchange users.
 
-`threatexchange dataset -P --csv` writes the header `signal_type,signal_str,collab,
-category,tags` (facebook/ThreatExchange, python-threatexchange `cli/dataset_cmd.py`);
-`signal` is accepted for `signal_str`. Labels HMA has no column for travel in
-`vigil_*` columns after those five, which ThreatExchange tools ignore.
+`threatexchange dataset -P --csv` writes `signal_type,signal_str,collab,category,tags`
+(python-threatexchange `cli/dataset_cmd.py`); `signal` is accepted for `signal_str`.
+Labels HMA has no column for travel in `vigil_*` columns that its tools ignore.
 """
 
 import datetime as dt
@@ -164,6 +163,9 @@ class HMACSVFormat(HashListFormat):
         writer.writerow(HEADER)
         count = 0
         for entry in entries:
-            writer.writerow(_row(entry))
+            try:
+                writer.writerow(_row(entry))
+            except UnicodeEncodeError:  # from URL-encoding vigil_extra
+                raise FormatError("text that is not valid Unicode") from None
             count += 1
         return count

@@ -1,9 +1,8 @@
 """NCMEC hash-sharing XML (API v2 `queryResult`), including the generative-AI list.
 
 Element names follow NCMEC's v2 responses as python-threatexchange parses and tests
-them (`exchanges/clients/ncmec/hash_api.py` and `tests/data.py`): `<images>`/`<videos>`
-hold `<image>`/`<video>` entries with `<member id>`, `<timestamp>`, `<id>`,
-`<classification>` and `<fingerprints>`. Reading yields one entry per fingerprint.
+them (`exchanges/clients/ncmec/hash_api.py`, `tests/data.py`): `<image>`/`<video>`
+entries with `<member>`, `<timestamp>`, `<id>`, `<classification>`, `<fingerprints>`.
 """
 
 import typing as t

@@ -1,9 +1,8 @@
 """StopNCII.org hash records as JSON, as the FetchHashes API returns them.
 
-A document is `{"count", "nextPageToken", ..., "hashRecords": [record, ...]}` or a
-bare array of records; a record has `signalType`, `hashValue`, `lastModtimestamp`,
-`hashStatus`, `caseNumbers` and `CSPFeedbacks` (field names from python-threatexchange
-`exchanges/clients/stopncii/api.py`, facebook/ThreatExchange).
+`{"count", "nextPageToken", ..., "hashRecords": [record, ...]}` or a bare array of
+records with `signalType`, `hashValue`, `lastModtimestamp`, `hashStatus`, ...; field
+names from python-threatexchange `exchanges/clients/stopncii/api.py`.
 """
 
 import datetime as dt

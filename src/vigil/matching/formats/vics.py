@@ -1,9 +1,8 @@
 """Project VIC VICS JSON (OData): the hash sets Griffeye, IPED and others exchange.
 
-A document is `{"@odata.context": ".../$metadata#Media", "value": [Media, ...]}`
-(VICS 2.0; 1.x writes `odata.metadata` ending `#Media`). A Media record holds `MD5`,
-`SHA1`, `PhotoDNA` and further hashes as `{"HashName", "HashValue"}` in
-`AlternativeHashes` (2.0) or `Hashes` (1.x); reading yields one entry per hash.
+`{"@odata.context": ".../$metadata#Media", "value": [Media, ...]}` (2.0; 1.x writes
+`odata.metadata`). A Media record holds `MD5`, `SHA1`, `PhotoDNA` and `{"HashName",
+"HashValue"}` objects in `AlternativeHashes` (2.0) or `Hashes` (1.x).
 """
 
 import json
@@ -129,8 +128,8 @@ def _hashes(media: dict[str, t.Any], line: int) -> list[tuple[str, str]]:
             value = _string(item.get("HashValue"), "HashValue", line)
             if not name or not value:
                 _fail(f"a {key} object needs HashName and HashValue", line)
-            key = name.strip().lower()
-            hash_type = _READ_HASH_NAMES.get(key, key)
+            lowered = name.strip().lower()
+            hash_type = _READ_HASH_NAMES.get(lowered, lowered)
             found.append((hash_type, _fields.normalise(hash_type, value, line=line)))
     return list(dict.fromkeys(found))  # the same hash twice (SHA1 and a SHA1 HashName)
 
