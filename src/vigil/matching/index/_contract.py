@@ -33,10 +33,11 @@ def check_radius(radius: int) -> int:
 def check_new_ids(
     ids: t.Sequence[int] | npt.NDArray[np.int64], count: int
 ) -> npt.NDArray[np.int64]:
-    """The ids as int64, after checking there is one per value and none repeats."""
+    """The ids as a new int64 array, after checking there is one per value and none
+    repeats."""
     if len(ids) != count:
         raise ValueError(f"{len(ids)} ids but {count} values")
-    keys = np.asarray(ids, dtype=np.int64).reshape(-1)
+    keys = np.array(ids, dtype=np.int64).reshape(-1)  # a copy: the caller's may change
     if len(first_of_each(keys)) != len(keys):
         raise ValueError("ids repeat within one add")
     return keys

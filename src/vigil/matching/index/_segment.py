@@ -27,6 +27,8 @@ Hits = tuple[Int64s, Int64s, _bits.Distances]
 # Upper bound on the candidates verified in one pass: at about 140 bytes of temporaries
 # per candidate this keeps a pass near 70 MiB, whatever the radius or the skew.
 CANDIDATE_BLOCK = 1 << 19
+# Rows are numbered in the low 32 bits of the sort keys that build the tables.
+MAX_SEGMENT_ROWS = 1 << 32
 # Past this many bucket lookups per query, enumerating neighbourhoods costs more than a
 # scan at any realistic size (16-bit chunks reach it at radius 96).
 MAX_LOOKUPS_PER_QUERY = 1 << 16
@@ -80,7 +82,7 @@ def chunk_values(packed: _bits.Packed, chunk_bits: int) -> npt.NDArray[t.Any]:
 class Tables:
     """Per-chunk CSR tables, flattened: chunk c's offsets start at c * (2**bits + 1)."""
 
-    starts: Int64s  # offsets into `rows`, already shifted by chunk * segment size
+    starts: npt.NDArray[t.Any]  # offsets into `rows`, shifted by chunk * segment size
     rows: npt.NDArray[t.Any]  # int32 rows (int64 past 2**31 entries), by chunk value
 
 
@@ -126,22 +128,25 @@ class Segment:
         size, chunk_count = values.shape
         bucket_count = 1 << self.chunk_bits
         row_type = np.int32 if size * chunk_count < 2**31 else np.int64
-        starts = np.empty((chunk_count, bucket_count + 1), dtype=np.int64)
+        starts = np.empty((chunk_count, bucket_count + 1), dtype=row_type)
         rows = np.empty((chunk_count, size), dtype=row_type)
+        if size >= MAX_SEGMENT_ROWS:
+            raise ValueError(f"a segment holds fewer than {MAX_SEGMENT_ROWS} hashes")
         row_numbers = np.arange(size, dtype=np.int64)
+        # Sorting keys (value << 32 | row) as int64 is a stable argsort by value, and
+        # numpy's SIMD int64 sort beats its radix argsort of 16-bit keys. The first
+        # key of each value, found by binary search, gives the CSR offsets.
+        bucket_edges = np.arange(bucket_count + 1, dtype=np.int64) << 32
+        keys = np.empty(size, dtype=np.int64)  # one buffer reused: no page faults
         for chunk in range(chunk_count):
-            column = values[:, chunk]
-            # Sorting (value << 32 | row) as int64 is a stable argsort by value, and
-            # numpy's SIMD int64 sort beats its radix argsort of 16-bit keys.
-            keys = column.astype(np.int64) << 32
+            np.copyto(keys, values[:, chunk])
+            keys <<= 32
             keys |= row_numbers
             keys.sort()
+            starts[chunk] = np.searchsorted(keys, bucket_edges)
+            starts[chunk] += chunk * size  # offsets into the flattened rows
             keys &= 0xFFFFFFFF
             rows[chunk] = keys
-            counts = np.bincount(column, minlength=bucket_count)
-            starts[chunk, 0] = 0
-            np.cumsum(counts, out=starts[chunk, 1:])
-            starts[chunk] += chunk * size  # offsets into the flattened rows
         return Tables(starts=starts.reshape(-1), rows=rows.reshape(-1))
 
     def live(self) -> tuple[Int64s, _bits.Packed]:
@@ -201,8 +206,8 @@ class Segment:
             for group in plan
         ]
         flat = np.concatenate([key.reshape(len(queries), -1) for key in keys], axis=1)
-        lows = tables.starts[flat]
-        return lows, tables.starts[flat + 1] - lows
+        lows = np.take(tables.starts, flat).astype(np.int64)
+        return lows, np.take(tables.starts, flat + 1) - lows
 
     def _verify(
         self,
@@ -225,18 +230,22 @@ class Segment:
         # Concatenate the bucket ranges: position i of bucket j is low[j] + i.
         positions = np.repeat(low - (ends - length), length)
         positions += np.arange(int(ends[-1]))
-        rows = tables.rows[positions].astype(np.int64)
-        query_rows = np.repeat(owner, length)
+        # np.take: several times faster than fancy indexing on these sizes.
+        rows = np.take(tables.rows, positions).astype(np.int64)
         candidates = np.take(self.words, rows, axis=0)
         query_words = _bits.as_words(queries)
         if len(chosen) == 1:
             candidates ^= query_words[chosen[0]]
+            distances = _bits.popcount_rows(candidates)
+            is_hit = np.flatnonzero(distances <= radius)
+            query_rows = np.full(len(is_hit), chosen[0], dtype=np.int64)
         else:
+            query_rows = np.repeat(owner, length)
             candidates ^= np.take(query_words, query_rows, axis=0)
-        distances = _bits.popcount_rows(candidates)
-        is_hit = distances <= radius
-        rows, query_rows = rows[is_hit], query_rows[is_hit]
-        distances = distances[is_hit]
+            distances = _bits.popcount_rows(candidates)
+            is_hit = np.flatnonzero(distances <= radius)
+            query_rows = query_rows[is_hit]
+        rows, distances = rows[is_hit], distances[is_hit]
         # A hash close in several chunks is found once per chunk: keep one of each.
         first = first_of_each(query_rows * len(self.ids) + rows)
         return self._live((query_rows[first], rows[first], distances[first]))

@@ -115,7 +115,7 @@ class ExactIndex(Index):
             raise persist.IndexFormatError(f"{path}: value lengths do not match bytes")
         ends = np.cumsum(lengths).tolist()
         raw = data.tobytes()
-        starts = [0, *ends[:-1]]
+        starts = [0, *ends][:-1]
         try:
             values = [raw[a:b].decode() for a, b in zip(starts, ends, strict=True)]
         except UnicodeDecodeError as exc:

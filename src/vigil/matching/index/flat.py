@@ -38,8 +38,10 @@ class FlatIndex(Index):
         self.hash_type = hash_type
         self._index = faiss.IndexBinaryIDMap(faiss.IndexBinaryFlat(_bits.HASH_BITS))
 
-    def add(self, ids: t.Sequence[int], values: t.Sequence[str]) -> None:
-        """Add hashes under new ids.
+    def add(
+        self, ids: t.Sequence[int] | npt.NDArray[np.int64], values: t.Sequence[str]
+    ) -> None:
+        """Add hashes under new ids (a numpy array of ids is taken as is).
 
         Raises:
             ValueError: lengths differ, an id repeats or is already present, or a value

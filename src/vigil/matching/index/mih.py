@@ -35,8 +35,8 @@ CHUNK_BITS_CHOICES = (8, 16)
 # would outweigh a scan that takes well under a millisecond.
 MIN_TABLE_ROWS = 1 << 16
 # Queries whose buckets hold more than this share of a segment are scanned with FAISS:
-# bench/matching.py measures a gathered candidate at about 15-20 times the cost of a
-# scanned row (see docs/index.md).
+# a gathered candidate costs 10-15 times a scanned row, and the crossover measured
+# with bench/matching.py's lists is near radius 50 (see docs/index.md).
 MAX_CANDIDATE_FRACTION = 1 / 16
 # Untabled segments are merged once there are more than this many.
 MAX_SMALL_SEGMENTS = 8
@@ -84,8 +84,10 @@ class MIHIndex(Index):
         self.max_candidate_fraction = max_candidate_fraction
         self._segments: list[Segment] = []
 
-    def add(self, ids: t.Sequence[int], values: t.Sequence[str]) -> None:
-        """Add hashes under new ids.
+    def add(
+        self, ids: t.Sequence[int] | npt.NDArray[np.int64], values: t.Sequence[str]
+    ) -> None:
+        """Add hashes under new ids (a numpy array of ids is taken as is).
 
         Raises:
             ValueError: lengths differ, an id repeats or is already present, or a value
