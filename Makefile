@@ -41,8 +41,11 @@ typecheck: env
 pytest: env
 	$(BIN)/pytest
 
+## make bench: the benchmarks against reference tools (minutes; not part of make test)
 bench: env
 	$(BIN)/python bench/hashing.py
+	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/variants.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .vigil $(DEMO_DIR) $(DEMO_DIR)-known.csv

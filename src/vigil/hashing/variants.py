@@ -12,10 +12,10 @@ Design notes:
   (`pdqhash.compute_dihedral`), so the seven extra hashes cost almost nothing. They are
   close to, not equal to, the hashes of the rotated images (within 18 bits on Meta's
   `pdq/reg-test-input/dih` set): PDQ's DCT grid is not exactly rotation-invariant.
-- Borders are found and cropped on the decoded pixels, before the 512x512 resize, so a
-  border never bleeds into the content through resampling. For a DCT-scaled JPEG the
-  decoded pixels are the reduced ones: the crop is then hashed as a reduced image
-  would be, which is the same rule the plain hash follows.
+- Borders are found on PDQ's luma and cropped on the decoded pixels, before the
+  512x512 resize, so a border never bleeds into the content through resampling. For
+  a DCT-scaled JPEG the decoded pixels are the reduced ones, and the crop is hashed
+  from them by the same rule as the plain hash.
 - A variant's name says what was done to the query: `rotate_90` is the query turned
   90 degrees anticlockwise, so it matches a listed image that the query shows turned
   90 degrees clockwise.
@@ -56,14 +56,16 @@ DIHEDRAL_NAMES: tuple[str, ...] = (
 )
 BORDERLESS_PREFIX = "borderless"
 
-# Vigil, measured with bench/variants.py: a border line may differ from its colour by
-# this many levels (of 255) in any channel. JPEG at quality 75 keeps black and white
-# bars within 8 levels away from the content edge; dark photo content rarely stays
-# within 16 levels across a whole line.
-BORDER_TOLERANCE_LEVELS = 24
-# Vigil: a border thinner than 1% of its side moves PDQ by a few bits at most, and a
-# one-pixel dark edge is common in ordinary photos; only thicker runs are cropped.
+# Vigil, measured with bench/variants.py: every pixel of a border line is within this
+# many levels (of 255) of the line's colour, in PDQ's luma, the only channel PDQ sees
+# (JPEG chroma bleeding into a black bar is invisible to it). Photos padded by 10% and
+# re-encoded as JPEG q75 are found 93-100% of the time at 16 and 4 of 70 unpadded
+# photos get a crop; at 24, 96-99% and 11 of 70; at 8, 84-87% and 3 of 70.
+BORDER_TOLERANCE_LEVELS = 16
+# Vigil: a border thinner than 1% of its side (and than 2 px) moves PDQ by a few bits
+# at most, while a dark one-pixel edge is common in ordinary photos and thumbnails.
 MIN_BORDER_FRACTION = 0.01
+MIN_BORDER_PX = 2
 # Vigil: the crop must keep at least a quarter of each side. A 9:16 phone picture
 # pillarboxed into 16:9 keeps 32% of the width; a uniform (or nearly uniform) image
 # would otherwise be cropped to nothing.
@@ -130,20 +132,28 @@ def pdq_variants(
 def find_borders(pixels: PixelArray) -> tuple[int, int, int, int]:
     """Uniform borders of an image: (top, bottom, left, right) in pixels.
 
-    A border is a run of whole rows (or columns) at an edge whose every pixel is within
-    `BORDER_TOLERANCE_LEVELS` of the median colour of the outermost line; each side may
-    have its own colour. Rows are measured first, then columns between the row borders,
-    which finds letterboxing, pillarboxing and both. A run thinner than
-    `MIN_BORDER_FRACTION` of its side counts as none; when the runs of an axis would
-    leave less than `MIN_CONTENT_FRACTION` of it (a uniform image), that axis gets none.
+    A border is a run of whole rows (or columns) at an edge whose every pixel's luma is
+    within `BORDER_TOLERANCE_LEVELS` of the median luma of the outermost line, so black,
+    white or any flat colour counts, and each side may have its own. Rows are measured
+    first, then columns between the row borders: this finds letterboxing,
+    pillarboxing and both. (Measuring rows again between column borders finds a few
+    more frames but crops flat bands of content from pillarboxed photos: 3 points of
+    recall lost in bench/variants.py.) A run thinner than `MIN_BORDER_FRACTION` of
+    its side (or `MIN_BORDER_PX`) counts as none; when the runs of an axis would leave
+    less than `MIN_CONTENT_FRACTION` of it (a uniform image), that axis gets none.
 
     Args:
-        pixels: H x W x C or H x W uint8 array (C channels compared independently).
+        pixels: H x W x 3 (RGB) or H x W (grey) uint8 array.
     """
     if pixels.ndim == 2:
         pixels = pixels[:, :, np.newaxis]
-    if pixels.ndim != 3 or pixels.dtype != np.uint8 or 0 in pixels.shape:
-        raise ValueError(f"expected non-empty H x W x C uint8 pixels, {pixels.shape}")
+    if (
+        pixels.ndim != 3
+        or pixels.shape[2] not in (1, _RGB_CHANNELS)
+        or pixels.dtype != np.uint8
+        or 0 in pixels.shape
+    ):
+        raise ValueError(f"expected non-empty H x W x 3 uint8 pixels, {pixels.shape}")
     height = pixels.shape[0]
     top, bottom = _axis_borders(pixels)
     left, right = _axis_borders(pixels[top : height - bottom].transpose(1, 0, 2))
@@ -184,7 +194,7 @@ def _axis_borders(lines: PixelArray) -> tuple[int, int]:
     max_total = side - min_content
     if max_total <= 0:
         return 0, 0
-    min_run = max(1, math.ceil(MIN_BORDER_FRACTION * side))
+    min_run = max(MIN_BORDER_PX, math.ceil(MIN_BORDER_FRACTION * side))
     # Walking one line past the allowance is enough to know the axis is refused.
     runs = [_uniform_run(edge, max_total + 1) for edge in (lines, lines[::-1])]
     start, end = (run if run >= min_run else 0 for run in runs)
