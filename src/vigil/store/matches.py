@@ -17,6 +17,7 @@ from vigil.store.models import HashEntryRow, HashListRow, MatchRow, utcnow
 # or poisoned entry than dozens of near-copies of one image; 50 keeps real mass
 # distribution (which shares exact bytes, hence one item) well clear of it.
 FLOOD_MAX_DISTINCT_ITEMS = 50
+LOAD_BATCH_ROWS = 10_000  # rows fetched at a time when loading lists
 
 
 def load_matcher(engine: Engine, list_names: t.Sequence[str] | None = None) -> Matcher:
@@ -39,10 +40,19 @@ def load_matcher(engine: Engine, list_names: t.Sequence[str] | None = None) -> M
                 HashEntryRow.list_id.in_(suppression_ids)
             )
         ).all()
-        entries = session.scalars(
-            select(HashEntryRow).where(
-                HashEntryRow.list_id.in_([row.id for row in chosen])
+        entries = session.execute(
+            select(
+                HashEntryRow.id,
+                HashEntryRow.list_id,
+                HashEntryRow.hash_type,
+                HashEntryRow.value,
+                HashEntryRow.category,
+                HashEntryRow.ai_generated,
+                HashEntryRow.source,
+                HashEntryRow.status,
             )
+            .where(HashEntryRow.list_id.in_([row.id for row in chosen]))
+            .execution_options(yield_per=LOAD_BATCH_ROWS)
         )
         return Matcher(
             lists=[
@@ -51,16 +61,25 @@ def load_matcher(engine: Engine, list_names: t.Sequence[str] | None = None) -> M
             ],
             entries=(
                 EntryRef(
-                    id=e.id,
-                    list_id=e.list_id,
-                    hash_type=e.hash_type,
-                    value=e.value,
-                    category=e.category,
-                    ai_generated=e.ai_generated,
-                    source=e.source,
-                    is_quarantined=e.status == "quarantined",
+                    id=entry_id,
+                    list_id=list_id,
+                    hash_type=hash_type,
+                    value=value,
+                    category=category,
+                    ai_generated=ai_generated,
+                    source=source,
+                    is_quarantined=status == "quarantined",
                 )
-                for e in entries
+                for (
+                    entry_id,
+                    list_id,
+                    hash_type,
+                    value,
+                    category,
+                    ai_generated,
+                    source,
+                    status,
+                ) in entries
             ),
             suppressed=[(hash_type, value) for hash_type, value in suppressed],
         )
