@@ -122,3 +122,18 @@ def test_unknown_list_is_a_usage_error(tmp_path: pathlib.Path) -> None:
     (tmp_path / "a.png").write_bytes(image_bytes(1))
     result = CliRunner().invoke(cli, ["match", "--hash-list", "nope", str(tmp_path)])
     assert result.exit_code == 2 and "no hash list named 'nope'" in result.output
+
+
+def test_set_threshold_and_release(tmp_path: pathlib.Path) -> None:
+    source = tmp_path / "list.csv"
+    source.write_text("pdq," + "f" * 64 + "\n")
+    run("hashlist", "import", str(source), "--list", "known", "--create")
+    assert run("hashlist", "set-threshold", "known", "20").startswith(
+        "known threshold 20 version 3"
+    )
+    assert (
+        CliRunner().invoke(cli, ["hashlist", "set-threshold", "known", "65"]).exit_code
+    )
+    result = CliRunner().invoke(cli, ["hashlist", "release", "known", "0" * 64])
+    assert result.exit_code == 1 and "no entry" in result.output
+    assert run("hashlist", "release", "known", "F" * 64).startswith("released 1")

@@ -196,6 +196,36 @@ def show(context: Context, name: str, as_json: bool) -> None:
         click.echo(f"{key:<20}{value}")
 
 
+@hashlist.command("set-threshold")
+@click.argument("name")
+@click.argument("bits", type=click.IntRange(0, 64))
+@pass_context
+def set_threshold(context: Context, name: str, bits: int) -> None:
+    """Change the PDQ match threshold of list NAME (a new list version)."""
+    with _store(context) as store:
+        info = store.hashlists.set_threshold(name, bits)
+    click.echo(
+        f"{info.name} threshold {info.pdq_threshold_bits} version {info.version}"
+    )
+
+
+@hashlist.command("release")
+@click.argument("name")
+@click.argument("value")
+@pass_context
+def release(context: Context, name: str, value: str) -> None:
+    """Put a quarantined entry of list NAME back in service after review.
+
+    An entry is quarantined when it matches too many distinct items in one scan; its
+    matches stay held. Releasing affects later scans only.
+    """
+    with _store(context) as store:
+        count = store.hashlists.release(name, value.strip().lower())
+    if not count:
+        raise click.ClickException(f"no entry {value} in {name}")
+    click.echo(f"released {count} entry from {name}")
+
+
 @hashlist.command("delete")
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
