@@ -91,3 +91,13 @@ def test_quarantined_entries_are_held() -> None:
 def test_video_digests_match_file_digests() -> None:
     matcher = Matcher(LISTS, [EntryRef(20, 1, "video_md5", "c" * 32)])
     assert verdicts(matcher, Query("md5", "c" * 32, "md5")) == {20: (Verdict.MATCH, 0)}
+
+
+def test_variants_are_searched_for_matches_only() -> None:
+    matcher = make()
+    far = Query("pdq", flip(BASE, 40), PIPE, "rotate_90")
+    assert verdicts(matcher, far) == {}  # 40 bits: near review for originals only
+    assert verdicts(matcher, Query("pdq", flip(BASE, 40), PIPE))[10] == (
+        Verdict.NEAR_REVIEW,
+        40,
+    )

@@ -192,3 +192,23 @@ def test_limits_are_applied(tmp_path: pathlib.Path, store: Store) -> None:
         engine=InlineEngine(),
     )
     assert summary.errors_by_reason.get("file_too_large", 0) >= 6
+
+
+def test_an_unreadable_file_is_an_error_record(
+    tmp_path: pathlib.Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_tree(tmp_path / "src")
+    locked = str(tmp_path / "src" / "a" / "img2.png")
+    real_open = open
+
+    def guarded(file: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        if file == locked:  # root reads everything: refuse as a locked file would be
+            raise PermissionError(13, "Permission denied", locked)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", guarded)
+    summary = run_scan(
+        store, [str(tmp_path / "src")], config=work_config(), engine=InlineEngine()
+    )
+    assert summary.errors_by_reason["unreadable"] == 1
+    assert summary.files == 9

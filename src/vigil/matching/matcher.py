@@ -105,6 +105,9 @@ class Matcher:
         suppressed: t.Iterable[tuple[str, str]] = (),
     ) -> None:
         self.lists = {ref.id: ref for ref in lists}
+        self.max_threshold_bits = max(
+            (ref.pdq_threshold_bits for ref in self.lists.values()), default=0
+        )
         self.suppressed = frozenset(suppressed)
         self.entries: dict[int, EntryRef] = {}
         self.indexes: dict[str, Index] = {}
@@ -148,7 +151,15 @@ class Matcher:
         if index is None:
             return
         perceptual = query.hasher in PERCEPTUAL_TYPES
-        radius = NEAR_REVIEW_MAX_BITS if perceptual else 0
+        # Only the image as given is searched out to the near-review band; a rotation
+        # or crop is looked up for matches only. Wide searches cost near brute force
+        # on big lists, and one per image is enough to surface the near misses.
+        if not perceptual:
+            radius = 0
+        elif query.variant == ORIGINAL_VARIANT:
+            radius = NEAR_REVIEW_MAX_BITS
+        else:
+            radius = self.max_threshold_bits
         for hit in index.search(query.value, radius):
             entry = self.entries[hit.id]
             hash_list = self.lists[entry.list_id]

@@ -96,8 +96,8 @@ def _process_file(path: str, config: WorkConfig) -> FileOutcome:
         return _refused(
             path, FileVanishedError(f"file vanished before it was read: {exc}")
         )
-    except OSError as exc:
-        return _refused(path, FileVanishedError(f"could not read file: {exc}"))
+    except OSError as exc:  # permissions, I/O errors: the file is there but unreadable
+        return _refused(path, MediaError(f"could not read file: {exc}"))
     except MediaError as exc:
         return _refused(path, exc)
 
