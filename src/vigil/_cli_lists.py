@@ -14,7 +14,7 @@ from vigil.matching.formats import guess_format
 from vigil.matching.matcher import MatchResult, Query, Verdict
 from vigil.store.hashlists import DEFAULT_PDQ_THRESHOLD_BITS, HashListError
 from vigil.store.matches import load_matcher
-from vigil.triage.records import MEMBER_SEPARATOR
+from vigil.triage.records import location_label
 from vigil.triage.scan import item_queries
 from vigil.triage.work import FileTask, process_file
 
@@ -303,13 +303,11 @@ def _queries(
     for path in files:
         outcome = process_file(FileTask(path, config))
         for error in outcome.errors:
-            click.echo(f"{_label(path, error.member_path)}: {error.message}", err=True)
+            click.echo(
+                f"{location_label(path, error.member_path)}: {error.message}", err=True
+            )
         for item in outcome.items:
-            yield _label(path, item.member_path), item_queries(item)
-
-
-def _label(path: str, member_path: str) -> str:
-    return f"{path}{MEMBER_SEPARATOR}{member_path}" if member_path else path
+            yield location_label(path, item.member_path), item_queries(item)
 
 
 def _print_match(label: str, result: MatchResult, as_json: bool) -> None:

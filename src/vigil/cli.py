@@ -20,7 +20,7 @@ from vigil.exitcodes import ExitCode
 from vigil.plugins import PluginError, build_registry
 from vigil.store.matches import load_matcher
 from vigil.store.store import ScanSummary
-from vigil.triage.records import MEMBER_SEPARATOR, FileOutcome
+from vigil.triage.records import FileOutcome, location_label
 from vigil.triage.work import FileTask, process_bytes, process_file
 
 log = logging.getLogger("vigil")
@@ -255,7 +255,7 @@ def hash_(
 def _print_hashes(outcome: FileOutcome, as_json: bool, shown: t.Sequence[str]) -> None:
     errors = {e.member_path: e for e in outcome.errors}
     for item in outcome.items:
-        label = _label(outcome.path, item.member_path)
+        label = location_label(outcome.path, item.member_path)
         values = {h.hasher: h for h in item.hashes if not shown or h.hasher in shown}
         error = errors.pop(item.member_path, None)
         if as_json:
@@ -275,7 +275,7 @@ def _print_hashes(outcome: FileOutcome, as_json: bool, shown: t.Sequence[str]) -
             click.echo(f"error {error.reason} {label}")
             click.echo(f"{label}: {error.message}", err=True)
     for member_path, error in errors.items():
-        label = _label(outcome.path, member_path)
+        label = location_label(outcome.path, member_path)
         if as_json:
             json_line(
                 {"path": label, "error": error.reason, "error_message": error.message}
@@ -283,10 +283,6 @@ def _print_hashes(outcome: FileOutcome, as_json: bool, shown: t.Sequence[str]) -
         else:
             click.echo(f"error {error.reason} {label}")
             click.echo(f"{label}: {error.message}", err=True)
-
-
-def _label(path: str, member_path: str) -> str:
-    return f"{path}{MEMBER_SEPARATOR}{member_path}" if member_path else path
 
 
 # demo, plugins, db

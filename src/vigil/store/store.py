@@ -25,7 +25,7 @@ from vigil.store.models import (
     ScanRow,
     utcnow,
 )
-from vigil.triage.records import ErrorRecord, FileOutcome, ItemObservation
+from vigil.triage.records import FileOutcome, ItemObservation
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # wait for a concurrent reader/writer rather than fail
 
@@ -229,41 +229,6 @@ class Store:
                     finished_at=now,
                 )
             )
-
-    def record_errors(
-        self,
-        scan_id: int,
-        path: str,
-        errors: t.Sequence[tuple[str, str]],
-        *,
-        journal: bool,
-    ) -> None:
-        """Record (reason, message) errors for a path that produced no outcome."""
-        outcome = FileOutcome(
-            path=path,
-            items=(),
-            errors=tuple(
-                ErrorRecord(member_path="", reason=reason, message=message)
-                for reason, message in errors
-            ),
-            bytes_read=0,
-        )
-        if journal:
-            self.record_file(scan_id, outcome)
-            return
-        now = utcnow()
-        with Session(self.engine) as session, session.begin():
-            for error in outcome.errors:
-                session.add(
-                    ErrorRow(
-                        scan_id=scan_id,
-                        path=path,
-                        member_path="",
-                        reason=error.reason,
-                        message=error.message,
-                        recorded_at=now,
-                    )
-                )
 
     # reading
 

@@ -49,3 +49,8 @@ class FileOutcome:
     items: tuple[ItemObservation, ...]
     errors: tuple[ErrorRecord, ...]
     bytes_read: int
+
+
+def location_label(path: str, member_path: str) -> str:
+    """How a place is shown to people: `dump.zip!/photos/a.jpg`, or the path alone."""
+    return f"{path}{MEMBER_SEPARATOR}{member_path}" if member_path else path

@@ -23,7 +23,7 @@ from vigil.hashing.pdq import PDQ_PIPELINE
 from vigil.matching.matcher import Matcher, MatchResult, Query
 from vigil.store.matches import FLOOD_MAX_DISTINCT_ITEMS, quarantine_floods
 from vigil.store.store import ScanStatus, ScanSummary, Store
-from vigil.triage.records import FileOutcome, ItemObservation
+from vigil.triage.records import ErrorRecord, FileOutcome, ItemObservation
 from vigil.triage.work import FileTask, WorkConfig, crash_outcome, process_file
 
 WALK_ERROR_REASON = "unreadable_directory"
@@ -133,12 +133,8 @@ def run_scan(
             if entry.path in done:
                 continue
             if isinstance(entry, WalkProblem):
-                store.record_errors(
-                    scan_id,
-                    entry.path,
-                    [(WALK_ERROR_REASON, entry.message)],
-                    journal=True,
-                )
+                error = ErrorRecord("", WALK_ERROR_REASON, entry.message)
+                store.record_file(scan_id, FileOutcome(entry.path, (), (error,), 0))
                 done.add(entry.path)
             else:
                 sources.append(entry)
