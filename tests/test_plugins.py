@@ -6,7 +6,13 @@ from vigil.engines.inline import InlineEngine
 from vigil.engines.local import LocalEngine
 from vigil.hashing.crypto import MD5Hasher
 from vigil.plugins import PluginError, Registry, build_registry
-from vigil.testing import check_engine, check_format, check_hasher, check_index
+from vigil.testing import (
+    check_engine,
+    check_extractor,
+    check_format,
+    check_hasher,
+    check_index,
+)
 
 REGISTRY = build_registry()
 
@@ -31,6 +37,11 @@ def test_every_format_passes_the_contract(name: str) -> None:
 def test_every_index_passes_the_contract(name: str) -> None:
     hash_type = "sha256" if name == "exact" else "pdq"
     check_index(REGISTRY.get("index", name)(hash_type), hash_type)
+
+
+@pytest.mark.parametrize("name", REGISTRY.names("extractor"))
+def test_every_extractor_passes_the_contract(name: str) -> None:
+    check_extractor(REGISTRY.extractors([name])[0])
 
 
 def test_builtins_are_registered_through_the_entry_point() -> None:

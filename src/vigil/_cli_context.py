@@ -4,6 +4,7 @@ Separate from `cli.py` so that verb groups in their own modules share one contex
 """
 
 import json
+import pathlib
 import typing as t
 
 import click
@@ -29,8 +30,15 @@ class Context:
         return Store(self.settings.resolved_database_url)
 
     def work_config(
-        self, hashers: t.Sequence[str] = (), *, pdq_variants: bool = False
+        self,
+        hashers: t.Sequence[str] = (),
+        *,
+        pdq_variants: bool = False,
+        provenance: bool = False,
+        lexicons: t.Sequence[pathlib.Path] = (),
     ) -> WorkConfig:
+        """Hashers by name (default: all), and with `provenance` every extractor
+        plus the prompt filter (with operator `lexicons`) for found prompts."""
         names = list(hashers) or self.registry.names("hasher")
         if "sha256" not in names:
             names.append("sha256")  # items are keyed by SHA-256
@@ -40,6 +48,9 @@ class Context:
             stream_hashers=tuple(h for h in chosen if isinstance(h, StreamHasher)),
             image_hashers=tuple(h for h in chosen if isinstance(h, ImageHasher)),
             pdq_variants=pdq_variants,
+            extractors=tuple(self.registry.extractors()) if provenance else (),
+            score_prompts=provenance,
+            prompt_lexicons=tuple(str(path) for path in lexicons),
         )
 
 

@@ -13,6 +13,7 @@ import click
 
 from vigil import __version__
 from vigil._cli_context import Context, json_line, pass_context
+from vigil._cli_inspect import inspect
 from vigil._cli_lists import hashlist, match
 from vigil._optional import MissingDependencyError
 from vigil.config import Settings
@@ -60,6 +61,8 @@ def cli(
       vigil hash FILE...      print md5, sha1, sha256 and PDQ of files
       vigil hashlist import   load a hash list (VICS, NCMEC, HMA, StopNCII, plain)
       vigil match FILE...     look files up in the hash lists
+      vigil inspect FILE...   evidence of AI generation: C2PA, generator metadata,
+                              watermarks, camera EXIF; the prompt and model used
       vigil demo build DIR    write a small benign demo set to try Vigil on
     """
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
@@ -103,6 +106,18 @@ def cli(
     help="Match against this hash list (repeatable). Default: every list in the store.",
 )
 @click.option("--no-match", is_flag=True, help="Hash only; match against no list.")
+@click.option(
+    "--no-provenance",
+    is_flag=True,
+    help="Skip provenance extraction (C2PA, generator metadata, watermarks, EXIF).",
+)
+@click.option(
+    "--lexicon",
+    "lexicons",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
+    help="Extra prompt-filter lexicon file for prompts found in images (repeatable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option(
     "--progress/--no-progress",
@@ -118,10 +133,17 @@ def scan(
     resume_id: int | None,
     hash_lists: tuple[str, ...],
     no_match: bool,
+    no_provenance: bool,
+    lexicons: tuple[pathlib.Path, ...],
     as_json: bool,
     progress: bool | None,
 ) -> None:
     """Hash every file under PATHS into the store, archives included.
+
+    Every image is also matched against the hash lists in the store, and read for
+    provenance evidence (C2PA, IPTC/XMP, generator metadata, stealth metadata,
+    invisible watermarks, camera EXIF); prompts found in generation records are
+    scored by the prompt filter (`prompt_risk`).
 
     Each finished file is recorded at once, so a scan that is stopped (Ctrl-C, a crash,
     kill -9) continues where it stopped when the same command is run again, or with
@@ -148,14 +170,20 @@ def scan(
         except LookupError as exc:
             raise click.UsageError(str(exc)) from exc
     variants = matcher is not None and "pdq" in matcher.indexes
-    config = context.work_config(pdq_variants=variants)
+    provenance = not no_provenance
+    config = context.work_config(
+        pdq_variants=variants, provenance=provenance, lexicons=lexicons
+    )
     if resume_id is not None:
         info = store.get_scan(resume_id)
         if info is None:
             raise click.UsageError(f"no scan with id {resume_id}")
         roots = list(info.roots)
         config = context.work_config(
-            info.options.get("hashers", ()), pdq_variants=variants
+            info.options.get("hashers", ()),
+            pdq_variants=variants,
+            provenance=provenance,
+            lexicons=lexicons,
         )
     engine_kwargs = {"workers": workers or context.settings.workers}
     engine = context.registry.engine(
@@ -201,13 +229,21 @@ def _print_summary(summary: ScanSummary) -> None:
         ("matched_items", str(summary.matches_by_verdict.get("match", 0))),
         ("near_review", str(summary.matches_by_verdict.get("near_review", 0))),
         ("held", str(summary.matches_by_verdict.get("held", 0))),
+        ("ai_evidence_items", str(summary.provenance.ai_items)),
+        ("generation_records", str(summary.provenance.generation_records)),
+        ("prompts", _decisions(summary.provenance.prompts_by_decision)),
         ("megabytes", f"{summary.bytes / 1e6:.1f}"),
         ("seconds", f"{summary.elapsed_seconds:.2f}"),
         ("mb_per_second", f"{summary.mb_per_second:.1f}"),
         ("files_per_second", f"{summary.files_per_second:.1f}"),
     ]
     for key, value in lines:
-        click.echo(f"{key:<17}{value}")
+        click.echo(f"{key:<19}{value}")
+
+
+def _decisions(counts: dict[str, int]) -> str:
+    order = ("block", "review", "allow")
+    return ", ".join(f"{name} {counts.get(name, 0)}" for name in order)
 
 
 # hash
@@ -351,6 +387,7 @@ def db_upgrade(context: Context) -> None:
 
 cli.add_command(hashlist)
 cli.add_command(match)
+cli.add_command(inspect)
 
 
 def main() -> None:

@@ -14,10 +14,13 @@ import typing as t
 from vigil.engines.base import Engine
 from vigil.hashing.base import Hasher, ImageHasher, StreamHasher
 from vigil.matching.base import HashListFormat, Index
+from vigil.provenance.base import Extractor
 
 ENTRY_POINT_GROUP = "vigil.plugins"
 
-PluginClass = type[Hasher] | type[Engine] | type[HashListFormat] | type[Index]
+PluginClass = (
+    type[Hasher] | type[Engine] | type[HashListFormat] | type[Index] | type[Extractor]
+)
 
 #: Plugin kinds, checked with issubclass (never hasattr).
 KINDS: dict[str, type[t.Any]] = {
@@ -25,6 +28,7 @@ KINDS: dict[str, type[t.Any]] = {
     "engine": Engine,
     "hash_list_format": HashListFormat,
     "index": Index,
+    "extractor": Extractor,
 }
 
 
@@ -99,6 +103,19 @@ class Registry:
     def image_hashers(self) -> list[ImageHasher]:
         found = [self.hasher(n) for n in self.names("hasher")]
         return [h for h in found if isinstance(h, ImageHasher)]
+
+    def extractors(self, names: t.Sequence[str] = ()) -> list[Extractor]:
+        """Extractor instances in registration order (which is priority order: the
+        first one's generation record wins ties), or the named ones in that order."""
+        chosen = [
+            info.cls
+            for (kind, name), info in self.plugins.items()
+            if kind == "extractor" and (not names or name in names)
+        ]
+        unknown = set(names) - {cls.name for cls in chosen}
+        if unknown:
+            self.get("extractor", sorted(unknown)[0])  # raises with the known names
+        return [t.cast(Extractor, cls()) for cls in chosen]
 
     def engine(self, name: str, **kwargs: t.Any) -> Engine:
         return t.cast(Engine, self.get("engine", name)(**kwargs))

@@ -114,7 +114,7 @@ def decode_image(
 
     started = time.monotonic()
     with (
-        _deadline(limits.max_decode_seconds),
+        deadline(limits.max_decode_seconds, DecodeTimeoutError),
         warnings.catch_warnings(record=True) as caught,
     ):
         warnings.simplefilter("always")
@@ -216,14 +216,18 @@ def _refusal(exc: Exception) -> MediaError:
 
 
 @contextlib.contextmanager
-def _deadline(seconds: float) -> t.Iterator[None]:
-    """Interrupt the body after `seconds` where a SIGALRM timer can be used."""
+def deadline(
+    seconds: float, error: type[MediaError] = DecodeTimeoutError
+) -> t.Iterator[None]:
+    """Interrupt the body after `seconds` (raising `error`) where a SIGALRM timer can
+    be used: the main thread of a worker, with no other timer armed. Elsewhere the body
+    runs unbounded, and callers also check elapsed time afterwards."""
     if not _can_use_alarm():
         yield
         return
 
     def _on_alarm(_signum: int, _frame: object) -> None:
-        raise DecodeTimeoutError(f"decode exceeded the {seconds} s limit")
+        raise error(f"exceeded the {seconds} s limit")
 
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     try:

@@ -222,3 +222,58 @@ class MatchRow(Base):
     query_quality: Mapped[int | None] = mapped_column(Integer)
     verdict: Mapped[str] = mapped_column(String(16))  # match | near_review | held
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EvidenceRow(Base):
+    """One fact about where an item came from (C2PA, generator metadata, watermark,
+    camera EXIF), with its source and strength. Kept per item: content, not place."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_item", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    extractor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))  # ai_generated | captured | ...
+    source: Mapped[str] = mapped_column(String(128))
+    strength: Mapped[str] = mapped_column(String(16))  # proof | strong | weak
+    summary: Mapped[str] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text)  # JSON object
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GenerationRow(Base):
+    """The normalised generation record of an item (at most one per item).
+
+    The prompt is kept for the prompt filter; `prompt_risk` and `prompt_decision` are
+    its verdict (NULL until scored). Seeds are decimal text: ComfyUI seeds reach
+    2**64 - 1, past a signed 64-bit column.
+    """
+
+    __tablename__ = "generation_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), unique=True
+    )
+    tool: Mapped[str] = mapped_column(String(64))
+    tool_version: Mapped[str | None] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(128))
+    prompt: Mapped[str | None] = mapped_column(Text)
+    negative_prompt: Mapped[str | None] = mapped_column(Text)
+    seed: Mapped[str | None] = mapped_column(String(32))
+    steps: Mapped[int | None] = mapped_column(Integer)
+    sampler: Mapped[str | None] = mapped_column(String(128))
+    cfg_scale: Mapped[float | None] = mapped_column(Float)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    model_name: Mapped[str | None] = mapped_column(Text)
+    model_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    model_hash_kind: Mapped[str | None] = mapped_column(String(16))
+    loras: Mapped[str] = mapped_column(Text)  # JSON list of {name, weight, hash, kind}
+    other_models: Mapped[str] = mapped_column(Text)  # JSON list of names
+    extra: Mapped[str] = mapped_column(Text)  # JSON object
+    prompt_risk: Mapped[float | None] = mapped_column(Float)
+    prompt_decision: Mapped[str | None] = mapped_column(String(8))
+    prompt_triggers: Mapped[str | None] = mapped_column(Text)  # JSON list
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -25,6 +25,11 @@ from vigil.store.models import (
     ScanRow,
     utcnow,
 )
+from vigil.store.provenance import (
+    ProvenanceCounts,
+    add_provenance,
+    scan_provenance_counts,
+)
 from vigil.triage.records import FileOutcome, ItemObservation
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # wait for a concurrent reader/writer rather than fail
@@ -66,6 +71,9 @@ class ScanSummary:
     runs: int
     # distinct items per match verdict (match, near_review, held)
     matches_by_verdict: dict[str, int] = dataclasses.field(default_factory=dict)
+    provenance: ProvenanceCounts = dataclasses.field(
+        default_factory=lambda: ProvenanceCounts(0, 0, {})
+    )
 
     @property
     def mb_per_second(self) -> float:
@@ -206,6 +214,7 @@ class Store:
                     )
                 )
                 _add_hashes(session, item_id, observation)
+                add_provenance(session, item_id, observation, now)
                 if matches and observation.member_path in matches:
                     add_matches(
                         session, scan_id, item_id, matches[observation.member_path]
@@ -266,6 +275,7 @@ class Store:
                 elapsed_seconds=scan.elapsed_seconds,
                 runs=scan.runs,
                 matches_by_verdict=scan_match_counts(self.engine, scan_id),
+                provenance=scan_provenance_counts(self.engine, scan_id),
             )
 
 

@@ -8,9 +8,16 @@ Each check raises AssertionError with a clear message on the first broken rule.
 
 from vigil.testing.contracts import (
     check_engine,
+    check_extractor,
     check_format,
     check_hasher,
     check_index,
 )
 
-__all__ = ["check_engine", "check_format", "check_hasher", "check_index"]
+__all__ = [
+    "check_engine",
+    "check_extractor",
+    "check_format",
+    "check_hasher",
+    "check_index",
+]

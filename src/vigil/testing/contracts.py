@@ -1,6 +1,7 @@
 """The contract of each plugin kind, as checks that raise AssertionError when broken."""
 
 import io
+import json
 import random
 import re
 import string
@@ -11,6 +12,8 @@ from vigil.engines.base import Engine
 from vigil.hashing.base import Hasher, ImageHasher, StreamHasher
 from vigil.matching.base import FormatError, HashEntry, HashListFormat, Index
 from vigil.media.base import DecodedImage, Limits, MediaKind
+from vigil.media.errors import MediaError
+from vigil.provenance.base import Extraction, Extractor, Subject
 from vigil.testing import _tasks
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -178,4 +181,63 @@ def _plugin_name(plugin: object) -> str:
     return name
 
 
-__all__ = ["check_engine", "check_format", "check_hasher", "check_index"]
+def _contract_inputs() -> list[tuple[str, bytes, MediaKind]]:
+    """Benign and hostile inputs every extractor must survive: a plain image in each
+    lossless and lossy format, an empty file, truncations and random bytes."""
+    rng = random.Random(CONTRACT_SEED)  # noqa: S311 - reproducible test bytes
+    image = _contract_image().image
+    inputs: list[tuple[str, bytes, MediaKind]] = []
+    for fmt, kind in (("PNG", MediaKind.PNG), ("JPEG", MediaKind.JPEG)):
+        buffer = io.BytesIO()
+        image.save(buffer, format=fmt)
+        data = buffer.getvalue()
+        inputs.append((f"plain {fmt}", data, kind))
+        inputs.append((f"truncated {fmt}", data[: len(data) // 3], kind))
+    noise = bytes(rng.getrandbits(8) for _ in range(4096))
+    for kind in MediaKind:
+        inputs.append((f"random bytes as {kind.value}", noise, kind))
+        inputs.append((f"empty {kind.value}", b"", kind))
+    return inputs
+
+
+def check_extractor(extractor: Extractor) -> None:
+    """An extractor returns an `Extraction` or raises a `MediaError` on any input;
+    its output is JSON-serialisable; a plain synthetic image is not AI evidence."""
+    name = _plugin_name(extractor)
+    if not extractor.media_kinds or not extractor.media_kinds <= set(MediaKind):
+        raise _fail(f"{name}: media_kinds must be a non-empty set of MediaKind")
+    if extractor.max_seconds <= 0:
+        raise _fail(f"{name}: max_seconds must be positive")
+    for label, data, kind in _contract_inputs():
+        if kind not in extractor.media_kinds:
+            continue
+        try:
+            found = extractor.extract(Subject(data, kind, Limits()))
+        except MediaError as exc:
+            if not NAME_PATTERN.match(exc.reason):
+                raise _fail(
+                    f"{name}: reason {exc.reason!r} is not lower_snake"
+                ) from exc
+            continue
+        except Exception as exc:
+            raise _fail(f"{name}: {label}: raised {type(exc).__name__}: {exc}") from exc
+        if not isinstance(found, Extraction):
+            raise _fail(f"{name}: {label}: returned {type(found).__name__}")
+        for evidence in found.evidence:
+            try:
+                json.dumps(evidence.as_dict())
+            except (TypeError, ValueError) as exc:
+                raise _fail(f"{name}: {label}: details not JSON: {exc}") from exc
+            if label.startswith("plain") and evidence.is_ai:
+                raise _fail(f"{name}: a plain synthetic image gave AI evidence")
+        for record in found.records:
+            json.dumps(record.as_dict())
+
+
+__all__ = [
+    "check_engine",
+    "check_extractor",
+    "check_format",
+    "check_hasher",
+    "check_index",
+]

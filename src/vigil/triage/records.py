@@ -5,8 +5,13 @@ transaction per file, which is what makes a scan resumable.
 """
 
 import dataclasses
+import typing as t
 
 from vigil.hashing.base import HashResult
+from vigil.provenance.base import Evidence, GenerationRecord
+
+if t.TYPE_CHECKING:  # the filter loads its lexicon lazily, in the workers that use it
+    from vigil.prompts.filter import PromptVerdict
 
 #: Separator between nested archive levels in a member path: `inner.zip!/photos/a.jpg`.
 MEMBER_SEPARATOR = "!/"
@@ -30,6 +35,11 @@ class ItemObservation:
     # PDQ hashes of rotations, flips and border-cropped versions, for matching only:
     # (variant name, hash, quality). Not stored as the item's hashes.
     variants: tuple[tuple[str, str, int], ...] = ()
+    # where the item came from (C2PA, generator metadata, watermarks, camera EXIF)
+    evidence: tuple[Evidence, ...] = ()
+    generation: GenerationRecord | None = None
+    # the prompt filter's verdict on the generation record's prompt
+    prompt_verdict: "PromptVerdict | None" = None
 
 
 @dataclasses.dataclass(frozen=True)

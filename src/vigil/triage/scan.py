@@ -68,6 +68,7 @@ def scan_key(roots: t.Sequence[str], config: WorkConfig) -> str:
         "roots": sorted(roots),
         "limits": dataclasses.asdict(config.limits),
         "hashers": [h.name for h in (*config.stream_hashers, *config.image_hashers)],
+        "extractors": [f"{e.name}/{e.version}" for e in config.extractors],
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
@@ -209,5 +210,6 @@ def _open_scan(
     options = {
         "limits": dataclasses.asdict(config.limits),
         "hashers": [h.name for h in (*config.stream_hashers, *config.image_hashers)],
+        "extractors": [e.name for e in config.extractors],
     }
     return store.create_scan(key, roots, options, __version__)

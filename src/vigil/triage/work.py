@@ -24,6 +24,8 @@ from vigil.media.errors import (
 )
 from vigil.media.image import decode_image
 from vigil.media.sniff import SNIFF_BYTES, sniff_bytes, sniff_path, sniff_stream
+from vigil.provenance.base import Extractor
+from vigil.provenance.run import extract_all
 from vigil.triage.records import ErrorRecord, FileOutcome, ItemObservation
 
 INTERNAL_ERROR_REASON = "internal_error"
@@ -38,6 +40,9 @@ class WorkConfig:
     stream_hashers: tuple[StreamHasher, ...]
     image_hashers: tuple[ImageHasher, ...]
     pdq_variants: bool = False  # also hash rotations, flips and borderless crops
+    extractors: tuple[Extractor, ...] = ()  # provenance evidence, in priority order
+    score_prompts: bool = False  # run the prompt filter on found generation records
+    prompt_lexicons: tuple[str, ...] = ()  # operator lexicon files for the filter
 
     @property
     def decode_target_px(self) -> int | None:
@@ -107,6 +112,7 @@ def _process_file(path: str, config: WorkConfig) -> FileOutcome:
         errors.append(ErrorRecord("", EmptyFileError.reason, "the file is empty"))
     hashes = [_stream_result(h, digest.values[h.name]) for h in config.stream_hashers]
     facts = _image_facts("", kind, digest.data, config, hashes, errors)
+    facts.update(_provenance("", kind, digest.data, config, errors))
     items.append(
         ItemObservation(
             member_path="",
@@ -191,6 +197,36 @@ def _image_facts(
     }
 
 
+def _provenance(
+    member_path: str,
+    kind: MediaKind,
+    data: bytes | None,
+    config: WorkConfig,
+    errors: list[ErrorRecord],
+) -> dict[str, t.Any]:
+    """Evidence and the generation record; extractor failures become error records."""
+    wanted = [e for e in config.extractors if kind in e.media_kinds]
+    if not wanted or data is None:
+        return {}
+    found = extract_all(data, kind, wanted, config.limits, member_path=member_path)
+    errors.extend(found.errors)
+    facts: dict[str, t.Any] = {
+        "evidence": found.evidence,
+        "generation": found.generation,
+    }
+    record = found.generation
+    if config.score_prompts and record is not None and record.prompt:
+        from vigil.prompts.filter import PromptFilter  # loads the lexicon once
+
+        prompt_filter = PromptFilter.default(
+            tuple(pathlib.Path(p) for p in config.prompt_lexicons)
+        )
+        facts["prompt_verdict"] = prompt_filter.check(
+            record.prompt, record.negative_prompt or ""
+        )
+    return facts
+
+
 def _walk(
     path: pathlib.Path | bytes,
     kind: MediaKind,
@@ -227,6 +263,7 @@ def _observe_member(
     kind = sniff_stream(io.BytesIO(member.data))
     data = member.data if len(member.data) <= config.limits.max_image_bytes else None
     facts = _image_facts(member_path, kind, data, config, hashes, errors)
+    facts.update(_provenance(member_path, kind, data, config, errors))
     return ItemObservation(
         member_path=member_path,
         size=member.size,

@@ -1,0 +1,149 @@
+"""Writing and reading provenance evidence and generation records.
+
+Evidence belongs to an item (its content), not to a place or a scan: the same bytes
+seen twice keep the evidence recorded the first time, unless an extractor that had
+not run on them before adds its own.
+"""
+
+import dataclasses
+import datetime as dt
+import json
+import typing as t
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from vigil.provenance.base import EvidenceKind
+from vigil.store.models import EvidenceRow, GenerationRow, LocationRow
+from vigil.triage.records import ItemObservation
+
+
+def add_provenance(
+    session: Session, item_id: int, observation: ItemObservation, now: dt.datetime
+) -> None:
+    """Add evidence from extractors not yet recorded for the item, and its
+    generation record if it has none."""
+    if observation.evidence:
+        done = set(
+            session.scalars(
+                select(EvidenceRow.extractor).where(EvidenceRow.item_id == item_id)
+            )
+        )
+        for evidence in observation.evidence:
+            if evidence.extractor in done:
+                continue
+            session.add(
+                EvidenceRow(
+                    item_id=item_id,
+                    extractor=evidence.extractor,
+                    kind=evidence.kind.value,
+                    source=evidence.source,
+                    strength=evidence.strength.value,
+                    summary=evidence.summary,
+                    details=json.dumps(evidence.details, ensure_ascii=False),
+                    recorded_at=now,
+                )
+            )
+    record = observation.generation
+    if record is None:
+        return
+    exists = session.scalar(
+        select(GenerationRow.id).where(GenerationRow.item_id == item_id)
+    )
+    if exists is not None:
+        return
+    verdict = observation.prompt_verdict
+    session.add(
+        GenerationRow(
+            item_id=item_id,
+            tool=record.tool,
+            tool_version=record.tool_version,
+            source=record.source,
+            prompt=record.prompt,
+            negative_prompt=record.negative_prompt,
+            seed=None if record.seed is None else str(record.seed),
+            steps=record.steps,
+            sampler=record.sampler,
+            cfg_scale=record.cfg_scale,
+            width=record.width,
+            height=record.height,
+            model_name=record.model_name,
+            model_hash=record.model_hash.value if record.model_hash else None,
+            model_hash_kind=record.model_hash.kind.value if record.model_hash else None,
+            loras=json.dumps([lora.as_dict() for lora in record.loras]),
+            other_models=json.dumps(list(record.other_models), ensure_ascii=False),
+            extra=json.dumps(dict(record.extra), ensure_ascii=False),
+            prompt_risk=verdict.score if verdict else None,
+            prompt_decision=verdict.decision.value if verdict else None,
+            prompt_triggers=(
+                json.dumps(verdict.as_dict()["triggers"], ensure_ascii=False)
+                if verdict
+                else None
+            ),
+            recorded_at=now,
+        )
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ProvenanceCounts:
+    """Distinct items of one scan with AI evidence, with a generation record, and
+    with a prompt the filter blocked or sent to review."""
+
+    ai_items: int
+    generation_records: int
+    prompts_by_decision: dict[str, int]
+
+    def as_dict(self) -> dict[str, t.Any]:
+        return dataclasses.asdict(self)
+
+
+def scan_provenance_counts(engine: Engine, scan_id: int) -> ProvenanceCounts:
+    items_in_scan = (
+        select(LocationRow.item_id).where(LocationRow.scan_id == scan_id).distinct()
+    )
+    with Session(engine) as session:
+        ai_items = session.scalar(
+            select(func.count(func.distinct(EvidenceRow.item_id))).where(
+                EvidenceRow.item_id.in_(items_in_scan),
+                EvidenceRow.kind == EvidenceKind.AI_GENERATED.value,
+            )
+        )
+        records = session.scalar(
+            select(func.count()).where(GenerationRow.item_id.in_(items_in_scan))
+        )
+        by_decision = dict(
+            session.execute(
+                select(GenerationRow.prompt_decision, func.count())
+                .where(
+                    GenerationRow.item_id.in_(items_in_scan),
+                    GenerationRow.prompt_decision.is_not(None),
+                )
+                .group_by(GenerationRow.prompt_decision)
+            ).all()
+        )
+    return ProvenanceCounts(
+        ai_items=int(ai_items or 0),
+        generation_records=int(records or 0),
+        prompts_by_decision={str(k): int(v) for k, v in by_decision.items()},
+    )
+
+
+def item_evidence(engine: Engine, item_id: int) -> list[dict[str, t.Any]]:
+    with Session(engine) as session:
+        rows = session.scalars(
+            select(EvidenceRow)
+            .where(EvidenceRow.item_id == item_id)
+            .order_by(EvidenceRow.id)
+        ).all()
+        return [
+            {
+                "extractor": row.extractor,
+                "kind": row.kind,
+                "source": row.source,
+                "strength": row.strength,
+                "summary": row.summary,
+                "details": json.loads(row.details),
+            }
+            for row in rows
+        ]

@@ -1,0 +1,106 @@
+"""Evidence and generation records in the store: per item, never duplicated, counted
+per scan."""
+
+import dataclasses
+import json
+
+import sqlalchemy as sa
+
+from vigil.provenance.base import (
+    Evidence,
+    EvidenceKind,
+    GenerationRecord,
+    LoRA,
+    ModelHash,
+    ModelHashKind,
+    Strength,
+)
+from vigil.store.provenance import item_evidence
+from vigil.store.store import Store
+from vigil.triage.records import FileOutcome, ItemObservation
+
+RECORD = GenerationRecord(
+    tool="AUTOMATIC1111",
+    source="png:parameters",
+    prompt="a lighthouse at dusk",
+    negative_prompt="blurry",
+    seed=2**64 - 1,
+    steps=20,
+    model_hash=ModelHash(ModelHashKind.AUTOV2, "6ce0161689"),
+    loras=(LoRA("detail", 0.5),),
+)
+AI = Evidence(
+    EvidenceKind.AI_GENERATED,
+    "png:parameters",
+    Strength.STRONG,
+    "AUTOMATIC1111 parameters",
+    extractor="a1111",
+    details={"tool": "AUTOMATIC1111"},
+)
+CAMERA = Evidence(
+    EvidenceKind.CAPTURED,
+    "exif",
+    Strength.WEAK,
+    "camera EXIF: Nikon",
+    extractor="camera_exif",
+)
+
+
+def _item(sha: str, **facts: object) -> ItemObservation:
+    base = ItemObservation(
+        member_path="", size=5, mtime=None, sha256=sha, kind="png", hashes=()
+    )
+    return dataclasses.replace(base, **facts)  # type: ignore[arg-type]
+
+
+def test_evidence_and_record_are_stored_once_per_item(store: Store) -> None:
+    scan = store.create_scan("k", ["/r"], {}, "test")
+    ai_item = _item("a" * 64, evidence=(AI,), generation=RECORD)
+    store.record_file(scan, FileOutcome("/r/a.png", (ai_item,), (), 5))
+    store.record_file(scan, FileOutcome("/r/copy.png", (ai_item,), (), 5))
+    camera_item = _item("b" * 64, evidence=(CAMERA,))
+    store.record_file(scan, FileOutcome("/r/b.jpg", (camera_item,), (), 5))
+
+    summary = store.summary(scan)
+    assert summary.provenance.ai_items == 1
+    assert summary.provenance.generation_records == 1
+    assert summary.provenance.prompts_by_decision == {}
+    with store.engine.connect() as c:
+        rows = c.execute(
+            sa.text(
+                "select tool, seed, model_hash, model_hash_kind, loras "
+                "from generation_records"
+            )
+        ).all()
+        evidence_rows = c.execute(sa.text("select count(*) from evidence")).scalar()
+    assert evidence_rows == 2
+    assert len(rows) == 1
+    tool, seed, model_hash, kind, loras = rows[0]
+    assert (tool, seed, model_hash, kind) == (
+        "AUTOMATIC1111",
+        str(2**64 - 1),
+        "6ce0161689",
+        "autov2",
+    )
+    assert json.loads(loras)[0]["name"] == "detail"
+    with store.engine.connect() as c:
+        item_id = c.execute(
+            sa.text("select id from items where sha256 = :s"), {"s": "a" * 64}
+        ).scalar_one()
+    assert item_evidence(store.engine, item_id)[0]["details"] == {
+        "tool": "AUTOMATIC1111"
+    }
+
+
+def test_a_new_extractor_adds_evidence_to_a_known_item(store: Store) -> None:
+    scan = store.create_scan("k", ["/r"], {}, "test")
+    store.record_file(
+        scan, FileOutcome("/r/a", (_item("c" * 64, evidence=(AI,)),), (), 5)
+    )
+    both = _item("c" * 64, evidence=(AI, CAMERA))
+    store.record_file(scan, FileOutcome("/r/b", (both,), (), 5))
+    with store.engine.connect() as c:
+        extractors = sorted(
+            c.execute(sa.text("select extractor from evidence")).scalars()
+        )
+    assert extractors == ["a1111", "camera_exif"]
