@@ -43,6 +43,9 @@ def builtin_plugins() -> list[PluginClass]:
     from vigil.hashing.pdq import PDQHasher
     from vigil.matching.formats import ALL_FORMATS
     from vigil.matching.index import ExactIndex, FlatIndex, MIHIndex
+    from vigil.provenance.c2pa import C2PAExtractor
+    from vigil.provenance.camera import CameraExtractor
+    from vigil.provenance.xmp import XMPExtractor
 
     return [
         MD5Hasher,
@@ -55,6 +58,10 @@ def builtin_plugins() -> list[PluginClass]:
         ExactIndex,
         FlatIndex,
         MIHIndex,
+        # extractors in priority order: the first one's generation record wins ties
+        C2PAExtractor,
+        XMPExtractor,
+        CameraExtractor,
     ]
 
 

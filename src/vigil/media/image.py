@@ -110,7 +110,7 @@ def decode_image(
             f"{len(data)} bytes is over the {limits.max_image_bytes}-byte image limit"
         )
     if kind is MediaKind.HEIF:
-        _register_heif_opener()
+        register_heif_opener()
 
     started = time.monotonic()
     with (
@@ -249,7 +249,7 @@ def _can_use_alarm() -> bool:
     return delay == 0.0
 
 
-def _register_heif_opener() -> None:
+def register_heif_opener() -> None:
     global _heif_registered
     with _heif_lock:
         if _heif_registered:

@@ -26,11 +26,13 @@ import dataclasses
 import enum
 import io
 import typing as t
+import warnings
 
 from PIL import Image
 
 from vigil.media.base import Limits, MediaKind
 from vigil.media.errors import DecodeError, MediaError, TooManyPixelsError
+from vigil.media.image import register_heif_opener
 
 JSONValue = t.Any  # str | int | float | bool | None | list | dict of these
 
@@ -202,29 +204,39 @@ class Subject:
         self._loaded = False
 
     def image(self) -> Image.Image:
+        """The opened image (headers, text chunks, EXIF, XMP); pixels not decoded,
+        so metadata of images over the pixel limit is still read."""
         if self._image is None:
             if not self.kind.is_image:
                 raise DecodeError(f"{self.kind.value} is not an image")
+            if self.kind is MediaKind.HEIF:
+                register_heif_opener()
             try:
-                image = Image.open(io.BytesIO(self.data))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # hostile headers warn a lot
+                    self._image = Image.open(io.BytesIO(self.data))
             except Exception as exc:  # Pillow raises many types on hostile input
                 raise DecodeError(f"cannot open image: {exc}") from exc
+        return self._image
+
+    def pixels(self) -> Image.Image:
+        """The first frame decoded at full resolution, within the pixel limit."""
+        image = self.image()
+        if not self._loaded:
             width, height = image.size
             if width * height > self.limits.max_pixels:
                 raise TooManyPixelsError(
                     f"{width}x{height} is over the {self.limits.max_pixels}-pixel limit"
                 )
-            self._image = image
-        return self._image
-
-    def pixels(self) -> Image.Image:
-        image = self.image()
-        if not self._loaded:
             try:
-                image.seek(0)
-                image.load()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    image.seek(0)
+                    image.load()
             except MediaError:
                 raise
+            except Image.DecompressionBombError as exc:
+                raise TooManyPixelsError(str(exc)) from exc
             except Exception as exc:
                 raise DecodeError(f"cannot decode pixels: {exc}") from exc
             self._loaded = True
