@@ -44,6 +44,7 @@ def builtin_plugins() -> list[PluginClass]:
     from vigil.matching.formats import ALL_FORMATS
     from vigil.matching.index import ExactIndex, FlatIndex, MIHIndex
     from vigil.provenance.c2pa import C2PAExtractor
+    from vigil.provenance.generators import GENERATOR_EXTRACTORS
     from vigil.provenance.camera import CameraExtractor
     from vigil.provenance.xmp import XMPExtractor
 
@@ -59,6 +60,7 @@ def builtin_plugins() -> list[PluginClass]:
         FlatIndex,
         MIHIndex,
         # extractors in priority order: the first one's generation record wins ties
+        *GENERATOR_EXTRACTORS,
         C2PAExtractor,
         XMPExtractor,
         CameraExtractor,

@@ -103,7 +103,7 @@ class GenerationRecord:
     """Normalised generator parameters. Fields the source did not carry are None.
 
     `source` is where the record was read (`png:parameters`, `exif:UserComment`,
-    `stealth:alpha`, `comfyui:prompt`, ...); `other_models` holds further model
+    `stealth:alpha`, `png:prompt`, ...); `other_models` holds further model
     files the generator named (VAE, UNET, CLIP, refiner, upscaler); `extra` keeps
     remaining key/values as the source spelled them, for the analyst.
     """
