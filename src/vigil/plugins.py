@@ -44,8 +44,8 @@ def builtin_plugins() -> list[PluginClass]:
     from vigil.matching.formats import ALL_FORMATS
     from vigil.matching.index import ExactIndex, FlatIndex, MIHIndex
     from vigil.provenance.c2pa import C2PAExtractor
-    from vigil.provenance.generators import GENERATOR_EXTRACTORS
     from vigil.provenance.camera import CameraExtractor
+    from vigil.provenance.generators import GENERATOR_EXTRACTORS
     from vigil.provenance.xmp import XMPExtractor
 
     return [
