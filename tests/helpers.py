@@ -56,10 +56,17 @@ def require_fixture(root: pathlib.Path, relative: str) -> pathlib.Path:
     return path
 
 
-def work_config(limits: Limits | None = None) -> WorkConfig:
+def work_config(
+    limits: Limits | None = None, *, provenance: bool = False
+) -> WorkConfig:
+    """Every hasher; with `provenance`, every extractor, the prompt filter and the
+    model-file inspector too (as `vigil scan` runs by default)."""
     registry = build_registry()
     return WorkConfig(
         limits=limits or Limits(),
         stream_hashers=tuple(registry.stream_hashers()),
         image_hashers=tuple(registry.image_hashers()),
+        extractors=tuple(registry.extractors()) if provenance else (),
+        score_prompts=provenance,
+        inspect_models=provenance,
     )

@@ -115,7 +115,7 @@ def test_scan_records_matches_and_suppression(tmp_path: pathlib.Path) -> None:
     summary = json.loads(run("scan", "--engine", "inline", "--json", str(tree)))
     assert summary["matches_by_verdict"]["match"] == 2
     text = run("scan", "--engine", "inline", "--no-match", str(tree))
-    assert "matched_items    0" in text
+    assert "matched_items      0" in text
 
 
 def test_unknown_list_is_a_usage_error(tmp_path: pathlib.Path) -> None:

@@ -50,6 +50,7 @@ class Context:
             pdq_variants=pdq_variants,
             extractors=tuple(self.registry.extractors()) if provenance else (),
             score_prompts=provenance,
+            inspect_models=provenance,
             prompt_lexicons=tuple(str(path) for path in lexicons),
         )
 

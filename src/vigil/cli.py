@@ -232,6 +232,8 @@ def _print_summary(summary: ScanSummary) -> None:
         ("ai_evidence_items", str(summary.provenance.ai_items)),
         ("generation_records", str(summary.provenance.generation_records)),
         ("prompts", _decisions(summary.provenance.prompts_by_decision)),
+        ("model_files", _models(summary)),
+        ("linked_images", str(summary.models.linked_images)),
         ("megabytes", f"{summary.bytes / 1e6:.1f}"),
         ("seconds", f"{summary.elapsed_seconds:.2f}"),
         ("mb_per_second", f"{summary.mb_per_second:.1f}"),
@@ -239,6 +241,13 @@ def _print_summary(summary: ScanSummary) -> None:
     ]
     for key, value in lines:
         click.echo(f"{key:<19}{value}")
+
+
+def _models(summary: ScanSummary) -> str:
+    models = summary.models
+    levels = ("high", "review", "low", "unknown")
+    risk = ", ".join(f"{level} {models.by_risk.get(level, 0)}" for level in levels)
+    return f"{models.model_files} (risk: {risk}; unsafe pickles {models.dangerous})"
 
 
 def _decisions(counts: dict[str, int]) -> str:

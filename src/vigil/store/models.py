@@ -277,3 +277,49 @@ class GenerationRow(Base):
     prompt_decision: Mapped[str | None] = mapped_column(String(8))
     prompt_triggers: Mapped[str | None] = mapped_column(Text)  # JSON list
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ModelFileRow(Base):
+    """A model file (safetensors, PyTorch, pickle, GGUF, ONNX) seen as an item: its
+    fingerprints, whether loading it would run code, and `model_risk`."""
+
+    __tablename__ = "model_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), unique=True
+    )
+    format: Mapped[str] = mapped_column(String(16))
+    autov1: Mapped[str | None] = mapped_column(String(8), index=True)
+    autov2: Mapped[str | None] = mapped_column(String(10), index=True)
+    autov3: Mapped[str | None] = mapped_column(String(12), index=True)
+    blake3: Mapped[str | None] = mapped_column(String(64), index=True)
+    crc32: Mapped[str | None] = mapped_column(String(8))
+    dangerous: Mapped[bool] = mapped_column(Boolean)  # unpickling would run code
+    risk_level: Mapped[str] = mapped_column(String(16))  # unknown | low | review | high
+    model_risk: Mapped[float | None] = mapped_column(Float)
+    report: Mapped[str] = mapped_column(Text)  # JSON: ModelReport.as_dict(), capped
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ModelLinkRow(Base):
+    """An image whose generation record names a model or LoRA hash that was seen as
+    a model file in the store or is on a hash list. Rebuilt at the end of each scan
+    run for the images of that scan."""
+
+    __tablename__ = "model_links"
+    __table_args__ = (Index("ix_model_links_scan", "scan_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))  # checkpoint | lora | embedding
+    name: Mapped[str | None] = mapped_column(Text)  # as the generation record names it
+    hash_kind: Mapped[str] = mapped_column(String(16))
+    hash_value: Mapped[str] = mapped_column(String(64))
+    model_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE")
+    )
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hash_entries.id", ondelete="CASCADE")
+    )

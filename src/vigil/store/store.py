@@ -16,6 +16,7 @@ from vigil.matching.matcher import MatchResult
 from vigil.store import migrate
 from vigil.store.hashlists import HashListStore
 from vigil.store.matches import add_matches, scan_match_counts
+from vigil.store.modelfiles import ModelCounts, add_model_file, scan_model_counts
 from vigil.store.models import (
     ErrorRow,
     HashRow,
@@ -73,6 +74,9 @@ class ScanSummary:
     matches_by_verdict: dict[str, int] = dataclasses.field(default_factory=dict)
     provenance: ProvenanceCounts = dataclasses.field(
         default_factory=lambda: ProvenanceCounts(0, 0, {})
+    )
+    models: ModelCounts = dataclasses.field(
+        default_factory=lambda: ModelCounts(0, {}, 0, 0)
     )
 
     @property
@@ -215,6 +219,8 @@ class Store:
                 )
                 _add_hashes(session, item_id, observation)
                 add_provenance(session, item_id, observation, now)
+                if observation.model is not None:
+                    add_model_file(session, item_id, observation.model, now)
                 if matches and observation.member_path in matches:
                     add_matches(
                         session, scan_id, item_id, matches[observation.member_path]
@@ -276,6 +282,7 @@ class Store:
                 runs=scan.runs,
                 matches_by_verdict=scan_match_counts(self.engine, scan_id),
                 provenance=scan_provenance_counts(self.engine, scan_id),
+                models=scan_model_counts(self.engine, scan_id),
             )
 
 

@@ -11,6 +11,7 @@ from vigil.hashing.base import HashResult
 from vigil.provenance.base import Evidence, GenerationRecord
 
 if t.TYPE_CHECKING:  # the filter loads its lexicon lazily, in the workers that use it
+    from vigil.modelfiles.report import ModelReport
     from vigil.prompts.filter import PromptVerdict
 
 #: Separator between nested archive levels in a member path: `inner.zip!/photos/a.jpg`.
@@ -40,6 +41,8 @@ class ItemObservation:
     generation: GenerationRecord | None = None
     # the prompt filter's verdict on the generation record's prompt
     prompt_verdict: "PromptVerdict | None" = None
+    # a model file's fingerprints, metadata, pickle findings and model_risk
+    model: "ModelReport | None" = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,6 +22,7 @@ from vigil.engines.base import Engine
 from vigil.hashing.pdq import PDQ_PIPELINE
 from vigil.matching.matcher import Matcher, MatchResult, Query
 from vigil.store.matches import FLOOD_MAX_DISTINCT_ITEMS, quarantine_floods
+from vigil.store.modelfiles import link_models
 from vigil.store.store import ScanStatus, ScanSummary, Store
 from vigil.triage.records import ErrorRecord, FileOutcome, ItemObservation
 from vigil.triage.work import FileTask, WorkConfig, crash_outcome, process_file
@@ -156,6 +157,7 @@ def run_scan(
                 ):
                     matcher.quarantine(entry_id)  # type: ignore[union-attr]
             progress.advance(outcome, sizes.pop(outcome.path, 0))
+        link_models(store.engine, scan_id)
         status = ScanStatus.FINISHED
     finally:
         progress.close()

@@ -43,6 +43,7 @@ class WorkConfig:
     extractors: tuple[Extractor, ...] = ()  # provenance evidence, in priority order
     score_prompts: bool = False  # run the prompt filter on found generation records
     prompt_lexicons: tuple[str, ...] = ()  # operator lexicon files for the filter
+    inspect_models: bool = False  # fingerprint and risk-assess model files
 
     @property
     def decode_target_px(self) -> int | None:
@@ -113,6 +114,8 @@ def _process_file(path: str, config: WorkConfig) -> FileOutcome:
     hashes = [_stream_result(h, digest.values[h.name]) for h in config.stream_hashers]
     facts = _image_facts("", kind, digest.data, config, hashes, errors)
     facts.update(_provenance("", kind, digest.data, config, errors))
+    if config.inspect_models and _is_model(kind, head, stat.st_size):
+        facts["model"] = _inspect_model(path, "", config, errors)
     items.append(
         ItemObservation(
             member_path="",
@@ -227,6 +230,47 @@ def _provenance(
     return facts
 
 
+_MODEL_KINDS = frozenset(
+    {MediaKind.SAFETENSORS, MediaKind.PYTORCH_ZIP, MediaKind.PICKLE}
+)
+
+
+def _is_model(kind: MediaKind, head: bytes, size: int) -> bool:
+    """A model file by content: the media kinds of model formats, or GGUF/ONNX (which
+    the media sniffer leaves `unknown`)."""
+    if kind in _MODEL_KINDS:
+        return True
+    if kind is not MediaKind.UNKNOWN:
+        return False
+    from vigil.modelfiles.base import ModelFormat
+    from vigil.modelfiles.sniff import sniff_model_bytes
+
+    return sniff_model_bytes(head, size) in (ModelFormat.GGUF, ModelFormat.ONNX)
+
+
+def _inspect_model(
+    source: str | t.BinaryIO,
+    member_path: str,
+    config: WorkConfig,
+    errors: list[ErrorRecord],
+) -> t.Any:
+    """The model report; its error records are the item's too."""
+    from vigil.modelfiles.scan import inspect_model
+    from vigil.prompts.filter import PromptFilter
+
+    prompt_filter = PromptFilter.default(
+        tuple(pathlib.Path(p) for p in config.prompt_lexicons)
+    )
+    report = inspect_model(
+        source, label=member_path or None, prompt_filter=prompt_filter
+    )
+    errors.extend(
+        ErrorRecord(member_path, error.reason, f"model file: {error.message}")
+        for error in report.errors
+    )
+    return report
+
+
 def _walk(
     path: pathlib.Path | bytes,
     kind: MediaKind,
@@ -264,6 +308,11 @@ def _observe_member(
     data = member.data if len(member.data) <= config.limits.max_image_bytes else None
     facts = _image_facts(member_path, kind, data, config, hashes, errors)
     facts.update(_provenance(member_path, kind, data, config, errors))
+    if config.inspect_models and _is_model(
+        kind, member.data[:SNIFF_BYTES], member.size
+    ):
+        source = io.BytesIO(member.data)
+        facts["model"] = _inspect_model(source, member_path, config, errors)
     return ItemObservation(
         member_path=member_path,
         size=member.size,

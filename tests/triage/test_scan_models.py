@@ -1,0 +1,86 @@
+"""`vigil scan` picks up model files and links images to the models named in their
+generation records: by a model file seen in the scan, or by a model hash list."""
+
+import hashlib
+import io
+import json
+import pathlib
+import struct
+
+import sqlalchemy as sa
+from PIL import Image, PngImagePlugin
+
+from helpers import image_bytes, work_config
+from vigil.engines.inline import InlineEngine
+from vigil.matching.base import HashEntry
+from vigil.store.store import Store
+from vigil.triage.scan import run_scan
+
+
+def _safetensors(metadata: dict[str, str], payload: bytes = b"\x00" * 16) -> bytes:
+    header = {
+        "__metadata__": metadata,
+        "lora_up.weight": {
+            "dtype": "F32",
+            "shape": [len(payload) // 4],
+            "data_offsets": [0, len(payload)],
+        },
+    }
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + payload
+
+
+def _image_naming(model_hash: str, lora: str, lora_hash: str) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text(
+        "parameters",
+        f"a lighthouse <lora:{lora}:0.7>\nNegative prompt: blurry\n"
+        f"Steps: 20, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 96x64, "
+        f'Model hash: {model_hash}, Model: base, Lora hashes: "{lora}: {lora_hash}"',
+    )
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(image_bytes(9))).save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def test_model_files_are_recorded_and_images_linked(
+    tmp_path: pathlib.Path, store: Store
+) -> None:
+    tree = tmp_path / "seized"
+    tree.mkdir()
+    lora = _safetensors(
+        {"ss_output_name": "lighthouse_style", "ss_tag_frequency": "{}"},
+        payload=bytes(range(32)),
+    )
+    (tree / "lighthouse_style.safetensors").write_bytes(lora)
+    header_length = struct.unpack("<Q", lora[:8])[0]
+    autov3 = hashlib.sha256(lora[8 + header_length :]).hexdigest()[:12]
+    checkpoint_sha256 = hashlib.sha256(b"a checkpoint not on this device").hexdigest()
+    (tree / "render.png").write_bytes(
+        _image_naming(checkpoint_sha256[:10], "lighthouse_style", autov3)
+    )
+    (tree / "renamed.safetensors").write_bytes(b"\x80\x04\x95" + b"\x00" * 64)
+    store.hashlists.create("models")
+    store.hashlists.import_entries("models", [HashEntry("sha256", checkpoint_sha256)])
+
+    config = work_config(provenance=True)
+    summary = run_scan(store, [str(tree)], config=config, engine=InlineEngine())
+
+    assert summary.models.model_files == 2
+    assert summary.models.linked_images == 1
+    with store.engine.connect() as c:
+        links = c.execute(
+            sa.text(
+                "select role, hash_kind, hash_value, model_item_id is not null, "
+                "entry_id is not null from model_links order by role"
+            )
+        ).all()
+        formats = sorted(c.execute(sa.text("select format from model_files")).scalars())
+    assert [tuple(row) for row in links] == [
+        ("checkpoint", "autov2", checkpoint_sha256[:10], 0, 1),
+        ("lora", "autov3", autov3, 1, 0),
+    ]
+    assert formats == ["pickle", "safetensors"]
+
+    again = run_scan(store, [str(tree)], config=config, engine=InlineEngine())
+    assert again.models.linked_images == 1  # links are rebuilt, never doubled
