@@ -152,11 +152,10 @@ def _print_item_text(
             click.echo(f"    {'model_hash':<16}{hash_.value} ({hash_.kind.value})")
         for lora in record.loras:
             weight = "" if lora.weight is None else f" weight {lora.weight}"
-            digest = f" hash {lora.hash.value} ({lora.hash.kind.value})"
-            click.echo(
-                f"    {lora.kind:<16}{lora.name}{weight}"
-                + (digest if lora.hash else "")
+            digest = (
+                f" hash {lora.hash.value} ({lora.hash.kind.value})" if lora.hash else ""
             )
+            click.echo(f"    {lora.kind:<16}{lora.name}{weight}{digest}")
         for name in record.other_models:
             click.echo(f"    {'other_model':<16}{name}")
     verdict = item.prompt_verdict

@@ -15,6 +15,7 @@ from vigil import __version__
 from vigil._cli_context import Context, json_line, pass_context
 from vigil._cli_inspect import inspect
 from vigil._cli_lists import hashlist, match
+from vigil._cli_models import model
 from vigil._optional import MissingDependencyError
 from vigil.config import Settings
 from vigil.exitcodes import ExitCode
@@ -397,6 +398,7 @@ def db_upgrade(context: Context) -> None:
 cli.add_command(hashlist)
 cli.add_command(match)
 cli.add_command(inspect)
+cli.add_command(model)
 
 
 def main() -> None:

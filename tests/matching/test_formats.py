@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vigil.matching.base import HEX_LENGTHS as HEX_DIGITS
 from vigil.matching.base import FormatError, HashEntry, HashListFormat
 from vigil.matching.formats import ALL_FORMATS, guess_format
 from vigil.matching.formats._fields import HASH_TYPES, HEX_RULES
@@ -18,7 +19,6 @@ from vigil.matching.formats.plain import MD5ListFormat, PlainFormat
 from vigil.matching.formats.stopncii import StopNCIIFormat
 from vigil.matching.formats.vics import GENERATED_MEDIA_ID_START, VICSFormat
 
-HEX_DIGITS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
 OFFSETS = [dt.UTC, dt.timezone(dt.timedelta(hours=5, minutes=30))]
 NCMEC_IMAGE_TYPES = ["md5", "sha1", "photodna", "pdq", "netclean", "ssvh_pdna"]
 NCMEC_VIDEO_TYPES = ["video_md5", "sha1", "video_tmk", "videntifier"]

@@ -239,7 +239,7 @@ def test_bare_hashes_take_the_default_type() -> None:
         ("sha1", "a9993e364706816aba3e25717850c26c9cd0d89d"),
     ]
     with pytest.raises(FormatError, match="unknown hash type"):
-        list(PlainFormat().read(io.BytesIO(b""), default_type="crc32"))
+        list(PlainFormat().read(io.BytesIO(b""), default_type="crc64"))
 
 
 LINES = 200_000

@@ -84,3 +84,24 @@ def test_model_files_are_recorded_and_images_linked(
 
     again = run_scan(store, [str(tree)], config=config, engine=InlineEngine())
     assert again.models.linked_images == 1  # links are rebuilt, never doubled
+
+
+def test_a_model_file_matches_a_list_by_its_autov3(
+    tmp_path: pathlib.Path, store: Store
+) -> None:
+    from vigil.store.matches import load_matcher
+
+    data = _safetensors({"ss_output_name": "x"}, payload=bytes(range(16)))
+    (tmp_path / "renamed.bin").write_bytes(data)
+    header_length = struct.unpack("<Q", data[:8])[0]
+    autov3 = hashlib.sha256(data[8 + header_length :]).hexdigest()[:12]
+    store.hashlists.create("loras")
+    store.hashlists.import_entries("loras", [HashEntry("autov3", autov3)])
+    summary = run_scan(
+        store,
+        [str(tmp_path / "renamed.bin")],
+        config=work_config(provenance=True),
+        engine=InlineEngine(),
+        matcher=load_matcher(store.engine),
+    )
+    assert summary.matches_by_verdict == {"match": 1}

@@ -24,7 +24,19 @@ import numpy as np
 import numpy.typing as npt
 
 #: Hash types Vigil normalises. Others (photodna, video_tmk, ...) stay opaque.
-HEX_LENGTHS: dict[str, int] = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
+#: autov1/autov2/autov3/blake3/crc32 are model-file fingerprints (see
+#: vigil.modelfiles.fingerprints); their lengths are the ecosystem's truncations.
+HEX_LENGTHS: dict[str, int] = {
+    "md5": 32,
+    "sha1": 40,
+    "sha256": 64,
+    "pdq": 64,
+    "autov1": 8,
+    "autov2": 10,
+    "autov3": 12,
+    "blake3": 64,
+    "crc32": 8,
+}
 
 
 class FormatError(ValueError):

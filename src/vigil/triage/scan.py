@@ -168,11 +168,20 @@ def run_scan(
 
 
 def item_queries(observation: ItemObservation) -> list[Query]:
-    """What to look up for one item: each hash, then each PDQ variant of the image."""
+    """What to look up for one item: each hash, the fingerprints of a model file
+    (model hash lists hold AutoV2/AutoV3/BLAKE3), then each PDQ variant of an
+    image."""
     queries = [
         Query(h.hasher, h.value, h.pipeline, quality=h.quality)
         for h in observation.hashes
     ]
+    if observation.model is not None:
+        have = {(q.hasher, q.value) for q in queries}
+        for model_hash in observation.model.model_hashes():
+            key = (model_hash.kind.value, model_hash.value)
+            if key not in have:  # a file's sha256 is already among its hashes
+                have.add(key)
+                queries.append(Query(*key, model_hash.kind.value))
     pdq = {q.value for q in queries if q.hasher == "pdq"}
     for name, value, quality in observation.variants:
         if value not in pdq:

@@ -27,6 +27,12 @@ HEX_RULES: dict[str, str] = {
     "pdq": "pdq",
     "video_md5": "md5",
     "video_sha256": "sha256",
+    # model fingerprints (vigil.modelfiles.fingerprints)
+    "autov1": "autov1",
+    "autov2": "autov2",
+    "autov3": "autov3",
+    "blake3": "blake3",
+    "crc32": "crc32",
 }
 OPAQUE_TYPES: frozenset[str] = frozenset(
     {

@@ -14,9 +14,16 @@ from vigil.matching.base import HEX_LENGTHS, IndexHit
 from vigil.matching.index import _bits
 
 
+#: Hash types whose Hamming distance means something (BLAKE3 and SHA-256 are also
+#: 256-bit hex, but a near miss of a cryptographic hash is no match).
+HAMMING_TYPES = frozenset({"pdq"})
+
+
 def check_hash_type(hash_type: str) -> None:
     """Refuse hash types that are not 256-bit hex (PDQ is the one Vigil knows)."""
-    if HEX_LENGTHS.get(hash_type) != _bits.HASH_HEX_LENGTH:
+    if hash_type not in HAMMING_TYPES or HEX_LENGTHS.get(hash_type) != (
+        _bits.HASH_HEX_LENGTH
+    ):
         raise ValueError(
             f"{hash_type!r} is not a {_bits.HASH_BITS}-bit hex hash type; "
             "use the exact index for it"
