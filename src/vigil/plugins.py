@@ -46,6 +46,7 @@ def builtin_plugins() -> list[PluginClass]:
     from vigil.provenance.c2pa import C2PAExtractor
     from vigil.provenance.camera import CameraExtractor
     from vigil.provenance.generators import GENERATOR_EXTRACTORS
+    from vigil.provenance.watermark import InvisibleWatermarkExtractor
     from vigil.provenance.xmp import XMPExtractor
 
     return [
@@ -63,6 +64,7 @@ def builtin_plugins() -> list[PluginClass]:
         *GENERATOR_EXTRACTORS,
         C2PAExtractor,
         XMPExtractor,
+        InvisibleWatermarkExtractor,
         CameraExtractor,
     ]
 
