@@ -249,12 +249,16 @@ class Extractor(abc.ABC):
     `name` is stable (stored with each piece of evidence); bump `version` whenever
     the output for the same input changes. `media_kinds` lists what the extractor
     reads; the runner skips everything else. `max_seconds` bounds one call.
+    `reads_pixels` marks extractors that decode pixels (LSB, watermarks): they are
+    skipped for an image the scan already failed to decode, so one broken file
+    gives one error record, not one per extractor.
     """
 
     name: t.ClassVar[str]
     version: t.ClassVar[int] = 1
     media_kinds: t.ClassVar[frozenset[MediaKind]]
     max_seconds: t.ClassVar[float] = DEFAULT_EXTRACTOR_SECONDS
+    reads_pixels: t.ClassVar[bool] = False
 
     @abc.abstractmethod
     def extract(self, subject: Subject) -> Extraction:

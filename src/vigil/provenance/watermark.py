@@ -490,6 +490,7 @@ class InvisibleWatermarkExtractor(Extractor):
     """Known imwatermark `dwtDct` messages of Stable Diffusion tools."""
 
     name = "invisible_watermark"
+    reads_pixels = True
     version = 1
     media_kinds = frozenset(kind for kind in MediaKind if kind.is_image)
     max_seconds = WATERMARK_MAX_SECONDS

@@ -113,7 +113,8 @@ def _process_file(path: str, config: WorkConfig) -> FileOutcome:
         errors.append(ErrorRecord("", EmptyFileError.reason, "the file is empty"))
     hashes = [_stream_result(h, digest.values[h.name]) for h in config.stream_hashers]
     facts = _image_facts("", kind, digest.data, config, hashes, errors)
-    facts.update(_provenance("", kind, digest.data, config, errors))
+    decoded = _decoded(kind, facts, config)
+    facts.update(_provenance("", kind, digest.data, config, errors, decoded))
     if config.inspect_models and _is_model(kind, head, stat.st_size):
         facts["model"] = _inspect_model(path, "", config, errors)
     items.append(
@@ -200,15 +201,26 @@ def _image_facts(
     }
 
 
+def _decoded(kind: MediaKind, facts: dict[str, t.Any], config: WorkConfig) -> bool:
+    """False when the image hashers tried to decode this image and failed."""
+    return not (kind.is_image and config.image_hashers and "width" not in facts)
+
+
 def _provenance(
     member_path: str,
     kind: MediaKind,
     data: bytes | None,
     config: WorkConfig,
     errors: list[ErrorRecord],
+    decoded: bool = True,
 ) -> dict[str, t.Any]:
-    """Evidence and the generation record; extractor failures become error records."""
-    wanted = [e for e in config.extractors if kind in e.media_kinds]
+    """Evidence and the generation record; extractor failures become error records.
+    Pixel readers are skipped for an image that already failed to decode."""
+    wanted = [
+        e
+        for e in config.extractors
+        if kind in e.media_kinds and (decoded or not e.reads_pixels)
+    ]
     if not wanted or data is None:
         return {}
     found = extract_all(data, kind, wanted, config.limits, member_path=member_path)
@@ -307,7 +319,8 @@ def _observe_member(
     kind = sniff_stream(io.BytesIO(member.data))
     data = member.data if len(member.data) <= config.limits.max_image_bytes else None
     facts = _image_facts(member_path, kind, data, config, hashes, errors)
-    facts.update(_provenance(member_path, kind, data, config, errors))
+    decoded = _decoded(kind, facts, config)
+    facts.update(_provenance(member_path, kind, data, config, errors, decoded))
     if config.inspect_models and _is_model(
         kind, member.data[:SNIFF_BYTES], member.size
     ):

@@ -13,7 +13,6 @@ import numpy.typing as npt
 from vigil.matching.base import HEX_LENGTHS, IndexHit
 from vigil.matching.index import _bits
 
-
 #: Hash types whose Hamming distance means something (BLAKE3 and SHA-256 are also
 #: 256-bit hex, but a near miss of a cryptographic hash is no match).
 HAMMING_TYPES = frozenset({"pdq"})

@@ -73,6 +73,7 @@ class StealthExtractor(Extractor):
     """Generation parameters hidden in pixel LSBs."""
 
     name = "stealth"
+    reads_pixels = True
     media_kinds = frozenset({MediaKind.PNG, MediaKind.WEBP})
 
     def __init__(self, novelai_keys: t.Mapping[str, bytes] | None = None) -> None:
