@@ -7,13 +7,16 @@ bytes every time.
 """
 
 import gzip
+import hashlib
 import io
+import json
 import pathlib
+import struct
 import tarfile
 import zipfile
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageOps, PngImagePlugin
 
 DEMO_SEED = 20261123
 PATTERNS = ("gradient", "rings", "checker", "stripes", "shapes")
@@ -25,7 +28,7 @@ FORMATS = (
     ("tiff", "TIFF"),
 )
 ZIP_DATE = (2024, 1, 1, 0, 0, 0)  # reproducible archive bytes
-MIN_PATTERNS = 23  # the demo copies, shrinks, archives and mirrors patterns 0-22
+MIN_PATTERNS = 26  # copies, shrinks, archives, mirrors and renders patterns 0-25
 
 
 def pattern_image(kind: str, size: tuple[int, int], seed: int) -> Image.Image:
@@ -101,6 +104,56 @@ def _original(index: int) -> tuple[str, bytes, Image.Image]:
     return f"patterns/{kind}-{index:03d}.{extension}", encode(image, fmt), image
 
 
+#: The demo LoRA's training metadata: benign kohya-style captions and folders.
+DEMO_LORA_METADATA = {
+    "ss_output_name": "demo-lighthouse-style",
+    "ss_base_model_version": "sd_v1",
+    "ss_dataset_dirs": json.dumps({"10_lighthouse": {"n_repeats": 10, "img_count": 3}}),
+    "ss_tag_frequency": json.dumps(
+        {"10_lighthouse": {"lighthouse": 3, "sea": 2, "test pattern": 3}}
+    ),
+}
+DEMO_PROMPTS = (
+    "a lighthouse on a cliff, test pattern",
+    "concentric rings, studio lighting",
+    "a stone bridge over a river at dusk",
+)
+
+
+def demo_lora() -> bytes:
+    """A tiny, valid safetensors LoRA (zeros) with benign kohya metadata."""
+    payload = bytes(64)
+    header = {
+        "__metadata__": DEMO_LORA_METADATA,
+        "lora_unet_down.lora_up.weight": {
+            "dtype": "F32",
+            "shape": [4, 4],
+            "data_offsets": [0, len(payload)],
+        },
+    }
+    text = json.dumps(header, sort_keys=True).encode()
+    return struct.pack("<Q", len(text)) + text + payload
+
+
+def _with_generation_record(image: Image.Image, index: int, lora: bytes) -> bytes:
+    """A PNG with AUTOMATIC1111-style parameters naming the demo LoRA by its AutoV3
+    hash (SHA-256 of the tensor data after the header, first 12 hex)."""
+    header_length = struct.unpack("<Q", lora[:8])[0]
+    autov3 = hashlib.sha256(lora[8 + header_length :]).hexdigest()[:12]
+    name = DEMO_LORA_METADATA["ss_output_name"]
+    info = PngImagePlugin.PngInfo()
+    info.add_text(
+        "parameters",
+        f"{DEMO_PROMPTS[index]} <lora:{name}:0.8>\nNegative prompt: blurry\n"
+        f"Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: {DEMO_SEED + index}, "
+        f"Size: {image.width}x{image.height}, "
+        f'Model: demo-base, Lora hashes: "{name}: {autov3}", Version: demo',
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
 def build_demo(directory: pathlib.Path, *, count: int = 40) -> list[pathlib.Path]:
     """Write the demo set into `directory` and return the files written."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -159,6 +212,12 @@ def build_demo(directory: pathlib.Path, *, count: int = 40) -> list[pathlib.Path
         write(
             f"mirrored/{pathlib.Path(name).stem}-mirrored.png", encode(mirrored, "PNG")
         )
+
+    lora = demo_lora()
+    write("models/demo-lighthouse-style.safetensors", lora)
+    for index, (name, _data, image) in enumerate(originals[23:26]):
+        rendered = _with_generation_record(image, index, lora)
+        write(f"generated/{pathlib.Path(name).stem}-render.png", rendered)
 
     jpeg = originals[1][1]
     write("broken/truncated.jpg", jpeg[: len(jpeg) // 3])
