@@ -106,9 +106,9 @@ def test_plugins_lists_builtins() -> None:
 
 
 def test_demo_build_is_deterministic_and_scans(tmp_path: pathlib.Path) -> None:
-    code, out = run("demo", "build", str(tmp_path / "one"), "--count", "23")
+    code, out = run("demo", "build", str(tmp_path / "one"), "--count", "26")
     assert code == 0 and out.startswith("demo ")
-    run("demo", "build", str(tmp_path / "two"), "--count", "23")
+    run("demo", "build", str(tmp_path / "two"), "--count", "26")
     one = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*"))
     assert one == sorted(
         p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*")
@@ -124,3 +124,7 @@ def test_demo_build_is_deterministic_and_scans(tmp_path: pathlib.Path) -> None:
     assert {"path_traversal", "truncated", "empty_file"} <= set(
         summary["errors_by_reason"]
     )
+    # the renders name the demo LoRA by its AutoV3 hash: all three are linked to it
+    assert summary["models"]["model_files"] == 1
+    assert summary["models"]["linked_images"] == 3
+    assert summary["provenance"]["generation_records"] == 3
