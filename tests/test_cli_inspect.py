@@ -140,3 +140,20 @@ def test_scan_without_provenance_records_none(tmp_path: pathlib.Path) -> None:
     )
     assert code == 0
     assert json.loads(out)["provenance"]["generation_records"] == 0
+
+
+def test_lora_names_outside_the_prompt_are_read_by_the_filter() -> None:
+    from vigil.provenance.base import GenerationRecord, LoRA
+    from vigil.triage.work import prompt_with_loras
+
+    record = GenerationRecord(
+        tool="ComfyUI",
+        source="png:prompt",
+        prompt="a lighthouse <lora:coast:0.5>",
+        loras=(LoRA("coast", 0.5), LoRA("harbour_style", 0.7)),
+    )
+    assert prompt_with_loras(record) == (
+        "a lighthouse <lora:coast:0.5>\n<lora:harbour_style>"
+    )
+    bare = GenerationRecord(tool="A", source="s", prompt="a lighthouse")
+    assert prompt_with_loras(bare) == "a lighthouse"

@@ -16,6 +16,7 @@ from vigil._cli_context import Context, json_line, pass_context
 from vigil._cli_inspect import inspect
 from vigil._cli_lists import hashlist, match
 from vigil._cli_models import model
+from vigil._cli_prompts import prompt
 from vigil._optional import MissingDependencyError
 from vigil.config import Settings
 from vigil.exitcodes import ExitCode
@@ -399,6 +400,7 @@ cli.add_command(hashlist)
 cli.add_command(match)
 cli.add_command(inspect)
 cli.add_command(model)
+cli.add_command(prompt)
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from vigil.media.errors import (
 )
 from vigil.media.image import decode_image
 from vigil.media.sniff import SNIFF_BYTES, sniff_bytes, sniff_path, sniff_stream
-from vigil.provenance.base import Extractor
+from vigil.provenance.base import Extractor, GenerationRecord
 from vigil.provenance.run import extract_all
 from vigil.triage.records import ErrorRecord, FileOutcome, ItemObservation
 
@@ -230,14 +230,14 @@ def _provenance(
         "generation": found.generation,
     }
     record = found.generation
-    if config.score_prompts and record is not None and record.prompt:
+    if config.score_prompts and record is not None and (record.prompt or record.loras):
         from vigil.prompts.filter import PromptFilter  # loads the lexicon once
 
         prompt_filter = PromptFilter.default(
             tuple(pathlib.Path(p) for p in config.prompt_lexicons)
         )
         facts["prompt_verdict"] = prompt_filter.check(
-            record.prompt, record.negative_prompt or ""
+            prompt_with_loras(record), record.negative_prompt or ""
         )
     return facts
 
@@ -281,6 +281,18 @@ def _inspect_model(
         for error in report.errors
     )
     return report
+
+
+def prompt_with_loras(record: GenerationRecord) -> str:
+    """The prompt the filter reads: the record's prompt, then `<lora:NAME>` for each
+    LoRA the generator applied that the text does not already name (ComfyUI keeps
+    LoRAs in loader nodes, not in the prompt; their names are signals too). Trigger
+    spans past the prompt's length point into this appended list."""
+    prompt = record.prompt or ""
+    missing = [lora.name for lora in record.loras if lora.name not in prompt]
+    if not missing:
+        return prompt
+    return prompt + "\n" + " ".join(f"<lora:{name}>" for name in missing)
 
 
 def _walk(

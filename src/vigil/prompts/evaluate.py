@@ -1,0 +1,161 @@
+"""Evaluate a PromptFilter on labelled prompts: confusion matrix and the figures the
+acceptance criteria name (block recall, false-block rate on `allow`, blocks let
+through as `allow`).
+
+Inputs are untrusted files: JSON Lines (`prompt`, optional `negative_prompt`,
+`label`, optional `why`) or a CSV/TSV column of prompts that all carry one expected
+label (a benign set). Size and line limits apply; a bad line is an `EvalDataError`
+naming it.
+"""
+
+import csv
+import dataclasses
+import io
+import json
+import pathlib
+import typing as t
+
+from vigil.prompts.filter import Decision, PromptFilter, PromptVerdict
+
+#: Limits for evaluation files (the shared sets are < 1 MB).
+MAX_EVAL_BYTES = 64 * 1024 * 1024
+MAX_LINE_CHARS = 1024 * 1024
+LABELS: tuple[Decision, ...] = (Decision.BLOCK, Decision.REVIEW, Decision.ALLOW)
+
+
+class EvalDataError(ValueError):
+    """An evaluation file could not be read."""
+
+    reason = "bad_eval_data"
+
+
+@dataclasses.dataclass(frozen=True)
+class Example:
+    prompt: str
+    label: Decision
+    negative: str = ""
+    why: str = ""
+
+
+def _read(path: pathlib.Path) -> str:
+    try:
+        if path.stat().st_size > MAX_EVAL_BYTES:
+            raise EvalDataError(f"{path}: larger than {MAX_EVAL_BYTES} bytes")
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalDataError(f"{path}: cannot read: {exc}") from exc
+
+
+def load_jsonl(path: pathlib.Path) -> list[Example]:
+    """Labelled examples from a JSON Lines file."""
+    examples: list[Example] = []
+    for number, line in enumerate(_read(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        if len(line) > MAX_LINE_CHARS:
+            raise EvalDataError(f"{where}: line longer than {MAX_LINE_CHARS}")
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalDataError(f"{where}: not JSON: {exc.msg}") from exc
+        if not isinstance(record, dict):
+            raise EvalDataError(f"{where}: expected a JSON object")
+        prompt, label = record.get("prompt"), record.get("label")
+        negative = record.get("negative_prompt") or ""
+        if not isinstance(prompt, str) or not isinstance(negative, str):
+            raise EvalDataError(f"{where}: prompt and negative_prompt must be text")
+        try:
+            decision = Decision(str(label))
+        except ValueError as exc:
+            raise EvalDataError(
+                f"{where}: label must be block, review or allow"
+            ) from exc
+        examples.append(Example(prompt, decision, negative, str(record.get("why", ""))))
+    return examples
+
+
+def load_table(path: pathlib.Path, column: str, label: Decision) -> list[Example]:
+    """Every prompt in `column` of a CSV (or, for .tsv, tab-separated) file."""
+    delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    reader = csv.DictReader(io.StringIO(_read(path)), delimiter=delimiter)
+    if reader.fieldnames is None or column not in reader.fieldnames:
+        raise EvalDataError(f"{path}: no column {column!r}")
+    examples = []
+    for row in reader:
+        text = row.get(column) or ""
+        if len(text) > MAX_LINE_CHARS:
+            raise EvalDataError(f"{path}: a {column} value is too long")
+        examples.append(Example(text, label))
+    return examples
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalReport:
+    """Counts by (expected, predicted) and the derived rates (None: no such items)."""
+
+    counts: t.Mapping[tuple[Decision, Decision], int]
+    errors: tuple[tuple[Example, PromptVerdict], ...]
+
+    def total(self, expected: Decision) -> int:
+        return sum(self.counts.get((expected, got), 0) for got in LABELS)
+
+    def rate(self, expected: Decision, got: Decision) -> float | None:
+        total = self.total(expected)
+        return self.counts.get((expected, got), 0) / total if total else None
+
+    @property
+    def block_recall(self) -> float | None:
+        return self.rate(Decision.BLOCK, Decision.BLOCK)
+
+    @property
+    def allow_false_block_rate(self) -> float | None:
+        return self.rate(Decision.ALLOW, Decision.BLOCK)
+
+    @property
+    def block_as_allow(self) -> int:
+        return self.counts.get((Decision.BLOCK, Decision.ALLOW), 0)
+
+    @property
+    def accuracy(self) -> float | None:
+        total = sum(self.counts.values())
+        right = sum(self.counts.get((label, label), 0) for label in LABELS)
+        return right / total if total else None
+
+    def as_dict(self) -> dict[str, t.Any]:
+        return {
+            "confusion": {
+                expected.value: {
+                    got.value: self.counts.get((expected, got), 0) for got in LABELS
+                }
+                for expected in LABELS
+            },
+            "total": sum(self.counts.values()),
+            "accuracy": self.accuracy,
+            "block_recall": self.block_recall,
+            "allow_false_block_rate": self.allow_false_block_rate,
+            "block_as_allow": self.block_as_allow,
+        }
+
+    def matrix_lines(self) -> list[str]:
+        """The confusion matrix as text: rows expected, columns predicted."""
+        header = "expected \\ got " + "".join(f"{g.value:>8}" for g in LABELS)
+        rows = [header]
+        for expected in LABELS:
+            cells = "".join(
+                f"{self.counts.get((expected, got), 0):>8}" for got in LABELS
+            )
+            rows.append(f"{expected.value:<15}{cells}")
+        return rows
+
+
+def evaluate(prompt_filter: PromptFilter, examples: t.Iterable[Example]) -> EvalReport:
+    counts: dict[tuple[Decision, Decision], int] = {}
+    errors: list[tuple[Example, PromptVerdict]] = []
+    for example in examples:
+        verdict = prompt_filter.check(example.prompt, example.negative)
+        key = (example.label, verdict.decision)
+        counts[key] = counts.get(key, 0) + 1
+        if verdict.decision is not example.label:
+            errors.append((example, verdict))
+    return EvalReport(counts, tuple(errors))

@@ -1,0 +1,394 @@
+"""The prompt lexicon: terms from data files (`_lexicon_format`), compiled once into
+look-up tables.
+
+Look-up is by word: every form a token could stand for (as typed, Latin reading of
+look-alike letters, leetspeak, capital I for l, plural, repeated letters collapsed,
+one transposed pair, a glued compound) is tried against a dict of words; a phrase
+is found by its first word. Results are cached per form, so a repeated word costs
+one dict probe. No regular expression runs per prompt here.
+"""
+
+import functools
+import re
+import typing as t
+
+from vigil.prompts._lexicon_format import (
+    CATEGORIES,
+    FLAGS,
+    GRAMMAR_CATEGORIES,
+    MAX_LEXICON_BYTES,
+    SIGNAL_CATEGORIES,
+    Entry,
+    LexiconError,
+    builtin_entries,
+    load_file,
+    parse,
+)
+from vigil.prompts.normalise import (
+    capital_i_forms,
+    latin_lookalike,
+    leet_forms,
+    wildcard_forms,
+)
+
+#: Misspelling tolerance applies to English signal words of the categories in
+#: `_TOLERANT`: one swapped pair from 5 letters; a doubled letter collapsed, or a
+#: dropped double restored, from 5 (`soon` is not `son`). Shorter words have too
+#: many neighbours in ordinary English (checked against a 100k-word dictionary).
+MIN_TRANSPOSE_CHARS = 5
+MIN_COLLAPSE_CHARS = 5
+_TOLERANT = frozenset(
+    {"minor", "minor_slang", "teen", "youthful", "sexual", "nudity", "abuse_slang",
+     "nudify", "clothing_removal"}
+)  # fmt: skip
+#: Plural endings tried when a word is not found: (ending, replacement).
+_PLURALS = (
+    ("ies", "y"),
+    ("ses", "s"),
+    ("xes", "x"),
+    ("ches", "ch"),
+    ("shes", "sh"),
+    ("'s", ""),
+    ("s", ""),
+)
+#: Longer forms are looked up as typed only (the longest lexicon words are ~25
+#: letters; readings and compounds cost time quadratic in the length).
+MAX_TOLERANT_CHARS = 48
+#: Glued words (`nakedchild`) are split only into pieces of at least this length.
+MIN_COMPOUND_PIECE_CHARS = 3
+MAX_COMPOUND_CHARS = 40
+#: Cached resolutions per lexicon (distinct word forms).
+RESOLVE_CACHE_SIZE = 1 << 17
+
+_WORD_SEPARATORS_RE = re.compile(r"[.\-_'’~·/]+")
+_COUNT_PREFIX_RE = re.compile(r"^(\d{1,2})([^\W\d_]{2,})$")  # 1girl, 2boys
+_ORDINAL_RE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th|e|er|eme|º|ª|o|a)$")
+NUMBER_KEY = "#num="
+AGE_KEY = "#age="
+ORDINAL_KEY = "#ord="
+
+
+__all__ = [
+    "AGE_KEY",
+    "CATEGORIES",
+    "FLAGS",
+    "GRAMMAR_CATEGORIES",
+    "MAX_LEXICON_BYTES",
+    "NUMBER_KEY",
+    "ORDINAL_KEY",
+    "SIGNAL_CATEGORIES",
+    "Entry",
+    "Lexicon",
+    "LexiconError",
+    "builtin",
+    "builtin_entries",
+    "load_file",
+    "parse",
+]
+
+
+class Lexicon:
+    """Compiled entries: single words, phrases by first word, prefixes, and the
+    misspelling tables. `resolve` is cached and safe to share between threads."""
+
+    def __init__(self, entries: t.Iterable[Entry]) -> None:
+        singles: dict[str, list[Entry]] = {}
+        phrases: dict[str, list[tuple[tuple[str, ...], Entry]]] = {}
+        for entry in entries:
+            for words in _spellings(entry.term):
+                if len(words) == 1:
+                    singles.setdefault(words[0], []).append(entry)
+                else:
+                    phrases.setdefault(words[0], []).append((words, entry))
+        self.singles = {k: tuple(v) for k, v in singles.items()}
+        grouped: dict[str, dict[tuple[str, ...], list[Entry]]] = {}
+        for first, items in phrases.items():
+            for words, entry in items:
+                grouped.setdefault(first, {}).setdefault(words, []).append(entry)
+        self.phrases = {
+            first: tuple(
+                sorted(
+                    ((w, tuple(e)) for w, e in by_words.items()),
+                    key=lambda item: -len(item[0]),
+                )
+            )
+            for first, by_words in grouped.items()
+        }
+        vocabulary = set(self.singles)
+        for items in phrases.values():
+            for words, _ in items:
+                vocabulary.update(words)
+        self.vocabulary = frozenset(w for w in vocabulary if not w.endswith("*"))
+        self.stems = frozenset(w[:-1] for w in vocabulary if w.endswith("*"))
+        self._stem_lengths = sorted({len(s) for s in self.stems}, reverse=True)
+        self._build_misspellings()  # from the words as listed, before aliases
+        for word in self.vocabulary - self.singles.keys():
+            # A word known only from phrases shadows its other readings: "teens"
+            # (of "young teens") alone is still teen, "nackt" (of "nackt machen")
+            # still nackt*.
+            alias = self._stem(word) or self._plural(word)
+            if alias is not None and alias in self.singles:
+                self.singles[word] = self.singles[alias]
+        self.fillers = frozenset(
+            k
+            for k, es in self.singles.items()
+            if all(e.category == "filler" for e in es)
+        )
+        self.numbers = {
+            e.term: e.value
+            for es in self.singles.values()
+            for e in es
+            if e.category in ("number", "ordinal") and e.value is not None
+        }
+        self._english_terms = frozenset(
+            e.term for es in self.singles.values() for e in es if e.lang == "en"
+        ) | frozenset(
+            e.term
+            for items in self.phrases.values()
+            for _, es in items
+            for e in es
+            if e.lang == "en"
+        )
+        self._age_re = self._compile_age_suffixes()
+        # What the matcher needs per word and per phrase, precomputed: the entries
+        # that make hits (fillers make none) and the languages they confirm.
+        self.single_hits = {
+            key: self._hit_info(entries) for key, entries in self.singles.items()
+        }
+        self.phrase_hits = {
+            first: tuple((words, self._hit_info(es)) for words, es in items)
+            for first, items in self.phrases.items()
+        }
+        self.resolve = functools.lru_cache(maxsize=RESOLVE_CACHE_SIZE)(self._resolve)
+
+    # -- look-up -------------------------------------------------------------
+
+    def entries(self, key: str) -> tuple[Entry, ...]:
+        return self.singles.get(key, ())
+
+    def _hit_info(
+        self, entries: t.Sequence[Entry]
+    ) -> tuple[tuple[Entry, ...], frozenset[str]]:
+        return (
+            tuple(e for e in entries if e.category != "filler"),
+            frozenset(
+                e.lang
+                for e in entries
+                if "context" not in e.flags and self.is_distinctive(e)
+            ),
+        )
+
+    def is_distinctive(self, entry: Entry) -> bool:
+        """Whether `entry` shows its language: not English, not an English word."""
+        return entry.lang != "en" and entry.term not in self._english_terms
+
+    def _word(self, form: str) -> str | None:
+        if form in self.vocabulary:
+            return form
+        return self._stem(form)
+
+    def _stem(self, form: str) -> str | None:
+        for length in self._stem_lengths:
+            if len(form) >= length and form[:length] in self.stems:
+                return form[:length] + "*"
+        return None
+
+    def _resolve(self, form: str) -> tuple[str, ...] | None:
+        """The lexicon words `form` stands for, or None (see module docstring)."""
+        word = self._word(form)
+        if word is not None:
+            return (word,)
+        special = self._special(form)
+        if special is not None or len(form) > MAX_TOLERANT_CHARS:
+            return special  # no word is this long: spare the quadratic readings
+        readings = [form]
+        if not form.isascii():
+            readings.append(latin_lookalike(form))
+        for reading in list(readings):
+            readings.extend(leet_forms(reading))
+            readings.extend(wildcard_forms(reading))
+        for reading in readings[1:]:
+            word = self._word(reading)
+            if word is not None:
+                return (word,)
+        for reading in readings:  # `chiId`: capital I for l, signal words only
+            for variant in capital_i_forms(reading):
+                if variant in self._tolerant:
+                    return (variant,)
+        for reading in readings:
+            if reading.isalpha():
+                word = self._misspelt(reading)
+                if word is not None:
+                    return (word,)
+        for reading in readings:
+            if reading.isalpha():
+                compound = self._compound(reading)
+                if compound is not None:
+                    return compound
+        return None
+
+    def _special(self, form: str) -> tuple[str, ...] | None:
+        """Numbers, ordinals, glued ages (`9yo`) and count prefixes (`1girl`)."""
+        if form.isdecimal():
+            return (NUMBER_KEY + form,) if len(form) <= 3 else None
+        age = self._age_re.match(form)
+        if age:
+            value = age.group(1) or age.group(2)
+            number = int(value) if value.isdecimal() else self.numbers.get(value)
+            return (AGE_KEY + str(number),) if number is not None else None
+        if form[0].isdecimal():
+            ordinal = _ORDINAL_RE.match(form)
+            if ordinal:
+                return (ORDINAL_KEY + ordinal.group(1),)
+            counted = _COUNT_PREFIX_RE.match(form)
+            if counted:
+                rest = self.resolve(counted.group(2))
+                return rest
+        return None
+
+    def _misspelt(self, form: str) -> str | None:
+        """Plural, repeated letters collapsed (`nuuude`, `childd`), a dropped double
+        (`todler`), one swapped pair (`chlid`). Each was checked against a 100k-word
+        English dictionary: wider tolerance (a missing or extra letter) turned
+        "rousing", "pastries" and "beasts" into signal words, so it is not used."""
+        word = self._plural(form)
+        if word is not None:
+            return word
+        collapsed = _collapse(form)
+        if collapsed != form:
+            tripled = _has_run(form, 3)
+            if tripled or len(collapsed) >= MIN_COLLAPSE_CHARS:
+                word = collapsed if collapsed in self.vocabulary else None
+            else:  # short: only signal words (`nudee`, `kidd`; `soon` is not son)
+                word = collapsed if collapsed in self._tolerant else None
+            if word is None and tripled:  # `liiitle` → litle → little
+                word = self._collapsed.get(collapsed)
+            if word is not None:
+                return word
+        elif len(form) > MIN_COLLAPSE_CHARS:
+            word = self._collapsed.get(form)
+            if word is not None:
+                return word
+        if len(form) >= MIN_TRANSPOSE_CHARS:
+            for i in range(len(form) - 1):
+                swapped = form[:i] + form[i + 1] + form[i] + form[i + 2 :]
+                if swapped in self._fuzzy_words:
+                    return swapped
+        return None
+
+    def _plural(self, form: str) -> str | None:
+        for cut, add in _PLURALS:
+            if form.endswith(cut) and len(form) - len(cut) >= 2:
+                if cut == "s" and form.endswith("ss"):  # brass is not bras
+                    continue
+                word = self._word(form[: -len(cut)] + add)
+                if word is not None:
+                    return word
+        return None
+
+    def _compound(self, form: str) -> tuple[str, ...] | None:
+        """`nakedchild` → (`naked`, `child`): an exact split into signal words
+        (never `context` or `exact` ones: "lesson" is not les + son)."""
+        size = len(form)
+        if size < 2 * MIN_COMPOUND_PIECE_CHARS or size > MAX_COMPOUND_CHARS:
+            return None
+        words = self._compound_words
+        best: list[tuple[str, ...] | None] = [None] * (size + 1)
+        best[0] = ()
+        for end in range(MIN_COMPOUND_PIECE_CHARS, size + 1):
+            for start in range(0, end - MIN_COMPOUND_PIECE_CHARS + 1):
+                prefix = best[start]
+                if prefix is not None and form[start:end] in words:
+                    best[end] = (*prefix, form[start:end])
+                    break
+        pieces = best[size]
+        return pieces if pieces is not None and len(pieces) >= 2 else None
+
+    # -- building ------------------------------------------------------------
+
+    def _compile_age_suffixes(self) -> re.Pattern[str]:
+        suffixes: list[str] = []
+        for key, entries in self.singles.items():
+            if any(e.category == "age_suffix" for e in entries):
+                stem = key.endswith("*")
+                suffixes.append(re.escape(key.rstrip("*")) + (r"\w*" if stem else ""))
+        words = sorted(
+            (
+                k
+                for k, es in self.singles.items()
+                if any(e.category == "number" for e in es) and not k.isdecimal()
+            ),
+            key=len,
+            reverse=True,
+        )
+        number_words = "|".join(map(re.escape, words)) or r"(?!x)x"
+        alternatives = "|".join(sorted(suffixes, key=len, reverse=True)) or r"(?!x)x"
+        return re.compile(rf"^(?:(\d{{1,2}})|({number_words}))-?(?:{alternatives})$")
+
+    def _build_misspellings(self) -> None:
+        tolerant: set[str] = set()
+        compound: set[str] = set()
+        for key, entries in self.singles.items():
+            if key.endswith("*") or not key.isalpha():
+                continue
+            signal = [e for e in entries if e.category in SIGNAL_CATEGORIES]
+            if not signal or any(e.flags & {"exact", "context"} for e in entries):
+                continue
+            if len(key) >= MIN_COMPOUND_PIECE_CHARS:
+                compound.add(key)
+            if any(e.lang in ("en", "und") and e.category in _TOLERANT for e in signal):
+                tolerant.add(key)
+        self._compound_words = frozenset(compound)
+        self._tolerant = frozenset(tolerant)
+        self._fuzzy_words = frozenset(
+            w for w in tolerant if len(w) >= MIN_TRANSPOSE_CHARS
+        )
+        self._collapsed = {
+            _collapse(w): w
+            for w in sorted(tolerant)
+            if _collapse(w) != w and len(w) >= MIN_COLLAPSE_CHARS
+        }
+
+
+def _has_run(form: str, length: int) -> bool:
+    run = 1
+    for i in range(1, len(form)):
+        run = run + 1 if form[i] == form[i - 1] else 1
+        if run >= length:
+            return True
+    return False
+
+
+def _collapse(form: str) -> str:
+    """`nuuude` → `nude`, `childd` → `child`: runs of one letter become one."""
+    out = [c for i, c in enumerate(form) if i == 0 or c != form[i - 1]]
+    return "".join(out)
+
+
+def _spellings(term: str) -> list[tuple[str, ...]]:
+    """The word sequences a term is found as: `g-string` → (gstring,), (g, string);
+    `little girl` → (little, girl), (littlegirl,) for hashtag-style gluing. Digits
+    become number keys, as `resolve` reads them (`under 18`)."""
+    words = [NUMBER_KEY + w if w.isdecimal() else w for w in term.split()]
+    if not any(_WORD_SEPARATORS_RE.search(w.rstrip("*")) for w in words):
+        out = [tuple(words)]
+        if len(words) > 1 and not any(w.endswith("*") or w[0] == "#" for w in words):
+            glued = "".join(words)
+            if len(glued) >= 6:
+                out.append((glued,))
+        return out
+    joined = tuple(_WORD_SEPARATORS_RE.sub("", w) for w in words)
+    split = tuple(p for w in words for p in _WORD_SEPARATORS_RE.split(w) if p)
+    out = [joined]
+    if split != joined:
+        out.append(split)
+    glued = "".join(joined)
+    if len(joined) > 1 and len(glued) >= 6 and not glued.endswith("*"):
+        out.append((glued,))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def builtin() -> Lexicon:
+    """The built-in lexicon, compiled once per process."""
+    return Lexicon(builtin_entries())

@@ -1,0 +1,305 @@
+"""Text normalisation that keeps every token's span in the original text.
+
+`fold_text` maps each character to its folded form (lower case, compatibility forms
+such as fullwidth and mathematical letters expanded, accents and other combining
+marks, zero-width and format characters removed, small capitals and letters "with
+stroke" reduced to their base letter) and remembers, for every folded character, the
+index of the original character it came from. `tokenise` cuts the folded text into
+tokens whose `start`/`end` are offsets in the *original* text, so the console can
+highlight exactly what was typed.
+
+Look-alike letters from other scripts (Cyrillic `е`, Greek `ο`) are *not* folded here:
+Russian is one of the lexicon's languages, and folding would destroy it. Instead
+`latin_lookalike` gives the Latin reading of a token as a second form to look up
+(`nudе` with a Cyrillic е → `nude`). Leetspeak likewise yields extra forms
+(`leet_forms`), never a replacement: `9yo` must stay `9yo`.
+
+Word-internal separators (`n.u.d.e`, `n-u-d-e`, `y/o`) and letters spaced apart
+(`n u d e`) are joined when the joined word is in the lexicon; otherwise the parts
+stay separate words (`nine-year-old` → `nine year old`).
+"""
+
+import dataclasses
+import functools
+import re
+import typing as t
+import unicodedata
+
+#: A word: letters and digits, plus the leetspeak symbols that stand for letters.
+#: Word-internal separators (. - _ ' * ~ · /) may join parts: `n.u.d.e`, `y/o`.
+TOKEN_RE = re.compile(r"(?:[^\W_]|[@$!|€])+(?:[.\-_'’*~·/]+(?:[^\W_]|[@$!|€])+)*")
+_INNER_SEPARATORS_RE = re.compile(r"[.\-_'’~·/]+")
+_PARTS_RE = re.compile(r"(?:[^\W_]|[@$!|€*])+")
+#: Characters that end a phrase (A1111 tag lists, sentences, markup alternatives).
+_BOUNDARY_RE = re.compile(r"[,;\n\r\t.!?|]")
+_EDGE_SYMBOLS = "!|"
+#: Spaced letters `n u d e`: at most this many separator characters between them.
+MAX_SPACED_GAP_CHARS = 3
+#: Spaced letters only count from this many in a row (`a b` is ordinary text).
+MIN_SPACED_RUN = 3
+
+_LATIN_NAME_RE = re.compile(
+    r"^(?:LATIN|NEGATIVE SQUARED LATIN|SQUARED LATIN|NEGATIVE CIRCLED LATIN|"
+    r"REGIONAL INDICATOR SYMBOL)\b.*\bLETTER (?:SMALL CAPITAL |DOTLESS |SCRIPT |"
+    r"CLOSED |OPEN |LONG |REVERSED |TURNED |INVERTED |SMALL )?([A-Z])\b"
+)
+
+# Cyrillic and Greek letters that look like Latin ones (lower case; text is folded
+# to lower case first). Used only to build a second reading of a token.
+_LOOKALIKES = dict(
+    zip(
+        "авгдеёзкмнопрстухіїјѕԁԛԝһӏɡαβγδεηικμνορσςτυχωϲϳɑɩ",
+        "abrdee3kmhonpctyxiijsdqwhlgabydenikuvopostuxwcjai",
+        strict=True,
+    )
+)
+LOOKALIKE_TABLE = str.maketrans(_LOOKALIKES)
+
+# Leetspeak: digits and symbols standing for letters. 1 and | read as i or l.
+_LEET_COMMON = {
+    "0": "o",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "8": "b",
+    "9": "g",
+    "@": "a",
+    "$": "s",
+    "€": "e",
+    "6": "g",
+    "2": "z",
+}
+LEET_AS_I = str.maketrans({**_LEET_COMMON, "1": "i", "!": "i", "|": "i"})
+LEET_AS_L = str.maketrans({**_LEET_COMMON, "1": "l", "!": "i", "|": "l"})
+LEET_CHARS = frozenset("0123456789@$€!|")
+_VOWELS = "aeiou"
+#: Capital I standing for l (`chiId`, `Iittle`) is tried from this word length.
+MIN_CAPITAL_I_CHARS = 4
+#: At most this many `*` wildcards are expanded (5 vowels each).
+MAX_WILDCARDS = 2
+
+
+@functools.lru_cache(maxsize=8192)
+def fold_char(char: str) -> str:
+    """The folded form of one character: "" (dropped), one or more characters.
+
+    `Ｎ` → `n`, `𝐧` → `n`, `ᴎ`/`ɴ` (small capital) → `n`, `ñ` → `n`, `ł` → `l`,
+    zero-width space → "", `ß` → `ss`.
+    """
+    if char.isascii():
+        return char.lower()
+    category = unicodedata.category(char)
+    if category in ("Mn", "Me", "Cf"):  # combining marks, zero-width, soft hyphen
+        return ""
+    if category == "Zs":
+        return " "
+    decomposed = unicodedata.normalize("NFKD", char)
+    folded = "".join(
+        c for c in decomposed if unicodedata.category(c) not in ("Mn", "Me")
+    ).casefold()
+    if len(folded) > 1 and any(c.isalnum() for c in folded):
+        folded = "".join(c for c in folded if c.isalnum())  # ⒩ → "(n)" → "n"
+    if folded and folded.isascii():
+        return folded
+    match = _LATIN_NAME_RE.match(unicodedata.name(char, ""))
+    if match:
+        return match.group(1).lower()
+    return folded
+
+
+def fold_text(text: str) -> tuple[str, list[int] | None]:
+    """Fold `text`; return the folded text and, for each folded character, the
+    index of the original character (None when the two are the same: ASCII)."""
+    if text.isascii():
+        return text.lower(), None
+    pieces: list[str] = []
+    where: list[int] = []
+    for index, char in enumerate(text):
+        folded = fold_char(char)
+        if folded:
+            pieces.append(folded)
+            where.extend([index] * len(folded))
+    return "".join(pieces), where
+
+
+def latin_lookalike(form: str) -> str:
+    """The Latin reading of a token mixing scripts: `nudе` (Cyrillic е) → `nude`."""
+    return form.translate(LOOKALIKE_TABLE)
+
+
+def leet_forms(form: str) -> tuple[str, ...]:
+    """Readings of a token with leetspeak decoded: `n4k3d` → (`naked`,)."""
+    if not any(c in LEET_CHARS for c in form):
+        return ()
+    forms = dict.fromkeys((form.translate(LEET_AS_I), form.translate(LEET_AS_L)))
+    return tuple(f for f in forms if f != form and f.isalpha())
+
+
+def capital_i_forms(form: str) -> tuple[str, ...]:
+    """`chiId` (capital I for l) folds to `chiid`: each single i read as l."""
+    if "i" not in form or len(form) < MIN_CAPITAL_I_CHARS:
+        return ()
+    return tuple(form[:i] + "l" + form[i + 1 :] for i, c in enumerate(form) if c == "i")
+
+
+def wildcard_forms(form: str) -> tuple[str, ...]:
+    """`s*x` → `sax`, `sex`, `six`... (a censoring star stands for a vowel)."""
+    stars = form.count("*")
+    if not stars or stars > MAX_WILDCARDS:
+        return ()
+    results = [""]
+    for char in form:
+        if char == "*":
+            results = [r + v for r in results for v in _VOWELS]
+        else:
+            results = [r + char for r in results]
+    return tuple(results)
+
+
+@dataclasses.dataclass(slots=True)
+class Token:
+    """One word. `form` is the folded text used for look-up (separators removed when
+    joined); `key` the lexicon word it resolved to, if any; [start, end) the span in
+    the original text; `segment` counts phrase boundaries before it."""
+
+    form: str
+    key: str | None
+    start: int
+    end: int
+    segment: int
+
+
+Resolver = t.Callable[[str], tuple[str, ...] | None]
+
+
+def tokenise(text: str, resolve: Resolver) -> list[Token]:
+    """Tokens of `text` (already masked by `syntax.mask`), resolved with `resolve`.
+
+    `resolve(form)` returns the lexicon words a folded form stands for (usually one;
+    several for glued words such as `nakedchild`) or None. This loop runs once per
+    word of every prompt, so it avoids regular expressions on the common path.
+    """
+    shadow, where = fold_text(text)
+    tokens: list[Token] = []
+    append = tokens.append
+    boundary = _BOUNDARY_RE.search
+    segment = 0
+    previous_end = 0
+    run = longest_run = 0  # single characters in a row: `n u d e`
+    for match in TOKEN_RE.finditer(shadow):
+        start, end = match.span()
+        if start > previous_end and (
+            start - previous_end > 1 or shadow[previous_end] != " "
+        ):
+            if boundary(shadow, previous_end, start):
+                segment += 1
+        previous_end = end
+        form = match.group()
+        if form[-1] in _EDGE_SYMBOLS or form[0] in _EDGE_SYMBOLS:
+            stripped = form.rstrip(_EDGE_SYMBOLS)  # "sexy!" → "sexy"
+            end -= len(form) - len(stripped)
+            form = stripped.lstrip(_EDGE_SYMBOLS)
+            start = end - len(form)
+            if not form:
+                continue
+        keys = resolve(form)
+        if keys is None and not form.isalnum():
+            joined = _INNER_SEPARATORS_RE.sub("", form)
+            # digits joined by a hyphen stay apart: "ages 8-12" is not 812
+            keys = (
+                resolve(joined) if joined != form and not joined.isdecimal() else None
+            )
+            if keys is None and joined != form:
+                for part in _PARTS_RE.finditer(form):
+                    _emit(
+                        tokens,
+                        part.group(),
+                        resolve(part.group()),
+                        start + part.start(),
+                        start + part.end(),
+                        segment,
+                        where,
+                    )
+                run = 0
+                continue
+            form = joined if keys is not None else form
+        run = run + 1 if len(form) == 1 else 0
+        longest_run = max(longest_run, run)
+        if where is not None:
+            start, end = where[start], where[end - 1] + 1
+        if keys is None:
+            append(Token(form, None, start, end, segment))
+        else:
+            for key in keys:
+                append(Token(form, key, start, end, segment))
+    if longest_run >= MIN_SPACED_RUN:
+        tokens = _join_spaced_letters(tokens, resolve)
+    return tokens
+
+
+def _emit(
+    tokens: list[Token],
+    form: str,
+    keys: tuple[str, ...] | None,
+    start: int,
+    end: int,
+    segment: int,
+    where: list[int] | None = None,
+) -> None:
+    if where is not None:
+        start, end = where[start], where[end - 1] + 1
+    if not keys:
+        tokens.append(Token(form, None, start, end, segment))
+        return
+    for key in keys:
+        tokens.append(Token(form, key, start, end, segment))
+
+
+def _join_spaced_letters(tokens: list[Token], resolve: Resolver) -> list[Token]:
+    """`n u d e   c h i l d` → `nude`, `child`: runs of single characters joined,
+    split where the gap is wider than the narrowest gap in the run."""
+    out: list[Token] = []
+    index = 0
+    count = len(tokens)
+    while index < count:
+        run_end = index
+        while (
+            run_end < count
+            and len(tokens[run_end].form) == 1
+            and tokens[run_end].segment == tokens[index].segment
+            and (
+                run_end == index
+                or 0
+                < tokens[run_end].start - tokens[run_end - 1].end
+                <= MAX_SPACED_GAP_CHARS
+            )
+        ):
+            run_end += 1
+        if run_end - index < MIN_SPACED_RUN:
+            out.append(tokens[index])
+            index += 1
+            continue
+        run = tokens[index:run_end]
+        out.extend(_resolve_run(run, resolve))
+        index = run_end
+    return out
+
+
+def _resolve_run(run: list[Token], resolve: Resolver) -> list[Token]:
+    gaps = [b.start - a.end for a, b in zip(run, run[1:], strict=False)]
+    narrowest = min(gaps)
+    pieces: list[list[Token]] = [[run[0]]]
+    for gap, token in zip(gaps, run[1:], strict=True):
+        if gap > narrowest:
+            pieces.append([])
+        pieces[-1].append(token)
+    out: list[Token] = []
+    for piece in pieces:
+        form = "".join(tok.form for tok in piece)
+        keys = resolve(form) if len(piece) > 1 else None
+        if keys is None:
+            out.extend(piece)
+            continue
+        _emit(out, form, keys, piece[0].start, piece[-1].end, piece[0].segment)
+    return out

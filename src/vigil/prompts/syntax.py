@@ -1,0 +1,112 @@
+"""Prompt syntax expansion: weights, brackets, alternation, BREAK and network tags.
+
+Generators accept markup that splits words apart from a filter's point of view:
+`(child:1.4)`, `((word))`, `[a:b:0.5]`, `[a|b]`, `{a|b}`, `BREAK`, `<lora:name:0.8>`,
+`embedding:name`, NovelAI's `1.2::word::`. `mask` turns that markup into spaces and
+commas *without changing the length of the text*, so every offset in the masked text
+is an offset in the original: trigger spans need no mapping back.
+
+Commas mark phrase boundaries (A1111 alternatives, `BREAK`, prompt-editing parts);
+spaces only separate words. Network names (LoRA, LyCORIS, hypernetwork, embedding)
+are kept in place because their names are signals too; `Network` records where they
+are so that reasons can say a term came from a LoRA name.
+"""
+
+import dataclasses
+import re
+
+#: A1111/ComfyUI network tags: <lora:name:0.8>, <lyco:name:1:0.5>, <hypernet:name>.
+_NETWORK_RE = re.compile(
+    r"<\s*(lora|lyco|locon|loha|lokr|hypernet|embedding|ti)\s*:\s*([^:<>]{1,256})"
+    r"((?::[^<>]{0,64})?)>",
+    re.IGNORECASE,
+)
+#: ComfyUI textual-inversion references: embedding:name
+_EMBEDDING_RE = re.compile(r"\bembedding:(?=[^\s,:])", re.IGNORECASE)
+#: An attention weight just before a closing bracket: (word:1.3) [a:b:0.5] <x:0.8>
+_WEIGHT_RE = re.compile(r":\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)\s*(?=[)\]>])")
+#: NovelAI v4 weighting: 1.3::word:: and -1::word::
+_NAI_WEIGHT_RE = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)?::")
+#: Innermost square or curly bracket group (prompt editing, alternation, wildcards).
+_GROUP_RE = re.compile(r"[\[{][^\[\]{}]*[\]}]")
+#: Composable-diffusion and A1111 chunk separators (upper case only, as the tools
+#: themselves require).
+_KEYWORD_RE = re.compile(r"\b(?:BREAK|AND)\b")
+_BRACKETS = str.maketrans(dict.fromkeys("()[]{}<>\\", " "))
+_GROUP_SEPARATORS = str.maketrans({":": ",", "|": ","})
+#: Bound on nested bracket passes; real prompts nest 3-4 deep.
+MAX_NESTING = 16
+
+
+@dataclasses.dataclass(frozen=True)
+class Network:
+    """A network tag in a prompt: `kind` lora/lyco/hypernet/embedding, the name and
+    the name's [start, end) offsets in the original text."""
+
+    kind: str
+    name: str
+    span: tuple[int, int]
+
+
+@dataclasses.dataclass(frozen=True)
+class Masked:
+    text: str  # same length as the input
+    networks: tuple[Network, ...]
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * (match.end() - match.start())
+
+
+def mask(text: str) -> Masked:
+    """Replace prompt markup with spaces (word breaks) and commas (phrase breaks).
+
+    >>> mask("(child:1.4), [a|b]").text
+    ' child     ,  a,b '
+    """
+    networks: list[Network] = []
+    if "<" in text:
+        text, networks = _mask_networks(text)
+    if "embedding:" in text.lower():
+        text = _EMBEDDING_RE.sub(_blank, text)
+    if "BREAK" in text or "AND" in text:
+        text = _KEYWORD_RE.sub(lambda m: "," + " " * (m.end() - m.start() - 1), text)
+    if "::" in text:
+        text = _NAI_WEIGHT_RE.sub(_blank, text)
+    if ":" in text:
+        text = _WEIGHT_RE.sub(_blank, text)
+    if "[" in text or "{" in text:
+        text = _mask_groups(text)
+    return Masked(text.translate(_BRACKETS), tuple(networks))
+
+
+def _mask_networks(text: str) -> tuple[str, list[Network]]:
+    networks: list[Network] = []
+    parts: list[str] = []
+    last = 0
+    for match in _NETWORK_RE.finditer(text):
+        start, end = match.span()
+        name_start, name_end = match.span(2)
+        parts.append(text[last:start])
+        parts.append(" " * (name_start - start))
+        parts.append(text[name_start:name_end])
+        parts.append(" " * (end - name_end))
+        name = match.group(2).strip()
+        kind = match.group(1).lower()
+        networks.append(Network(kind, name, (name_start, name_end)))
+        last = end
+    parts.append(text[last:])
+    return "".join(parts), networks
+
+
+def _mask_groups(text: str) -> str:
+    """`[a:b:0.5]` and `[a|b]` are alternatives, never one phrase: their inner
+    separators become commas. Innermost groups first, so nesting is handled."""
+    for _ in range(MAX_NESTING):
+        changed = _GROUP_RE.sub(
+            lambda m: " " + m.group()[1:-1].translate(_GROUP_SEPARATORS) + " ", text
+        )
+        if changed == text:
+            break
+        text = changed
+    return text
