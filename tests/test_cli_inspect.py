@@ -17,7 +17,7 @@ from vigil.store.store import Store
 
 A1111_PNG = "generated/metadata_only/AUTOMATIC1111__automatic1111_cropped.png"
 C2PA_AI = "c2pa/ai/composite-dst.jpg"
-CAMERA = "camera/exif-org/fujifilm-dx10.jpg"
+CAMERA = "camera/exif-samples/Nikon_D70.jpg"
 # A prompt in the style of ../shared/eval/prompts-dev.jsonl (short and clinical).
 BLOCKED_PROMPT = "nude child"
 
@@ -89,7 +89,7 @@ def test_inspect_survives_malformed_files_and_reports_camera(
     assert len(lines) == 3
     camera = lines[2]
     assert camera["ai_evidence"] is False
-    assert [e["kind"] for e in camera["evidence"]] == ["captured"]
+    assert "captured" in [e["kind"] for e in camera["evidence"]]
     assert all(e["strength"] == "weak" for e in camera["evidence"])
 
 
