@@ -157,3 +157,17 @@ def test_lora_names_outside_the_prompt_are_read_by_the_filter() -> None:
     )
     bare = GenerationRecord(tool="A", source="s", prompt="a lighthouse")
     assert prompt_with_loras(bare) == "a lighthouse"
+
+
+def test_inspect_reports_model_files(tmp_path: pathlib.Path) -> None:
+    from vigil.demo import demo_lora
+
+    path = tmp_path / "style.safetensors"
+    path.write_bytes(demo_lora())
+    code, out = run("inspect", "--json", str(path))
+    assert code == 0
+    model = json.loads(out)["model"]
+    assert model["format"] == "safetensors"
+    assert model["risk"]["level"] in {"low", "review", "high", "unknown"}
+    code, text = run("inspect", str(path))
+    assert "model file      safetensors" in text and "autov3" in text

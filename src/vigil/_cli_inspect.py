@@ -68,6 +68,7 @@ def inspect(
     invisible watermarks and camera EXIF. Each piece of evidence has a strength:
     proof (verified signature), strong (a generator's own metadata or mark) or
     weak (easily typed or stripped). Found prompts are scored by the prompt filter.
+    Model files get their fingerprints and model_risk (details: `vigil model scan`).
     Archive members are inspected too (`a.zip!/b.png`); `-` reads standard input.
     Unreadable or malformed files print an error and the command goes on.
 
@@ -112,6 +113,7 @@ def _print_outcome(outcome: FileOutcome, as_json: bool) -> None:
                         item.generation.as_dict() if item.generation else None
                     ),
                     "prompt_verdict": verdict.as_dict() if verdict else None,
+                    "model": item.model.as_dict() if item.model else None,
                     "errors": [_error_dict(e) for e in item_errors],
                 }
             )
@@ -133,8 +135,21 @@ def _print_item_text(
     label: str, item: ItemObservation, item_errors: list[ErrorRecord]
 ) -> None:
     click.echo(f"{label}  ({item.kind})")
-    if not item.evidence and item.generation is None:
+    if not item.evidence and item.generation is None and item.model is None:
         click.echo("  no provenance evidence found")
+    if item.model is not None:
+        model = item.model
+        risk = model.risk
+        score = "" if risk.score is None else f" {risk.score:.2f}"
+        click.echo(
+            f"  model file      {model.format.value}, model_risk {risk.level}{score}"
+        )
+        for model_hash in model.model_hashes():
+            click.echo(f"    {model_hash.kind.value:<16}{model_hash.value}")
+        if model.is_dangerous_to_load:
+            click.echo("    unsafe pickle   loading it would run code (never load it)")
+        for reason in risk.reasons:
+            click.echo(f"    {'risk':<16}{reason}")
     for evidence in item.evidence:
         click.echo(
             f"  {evidence.strength.value:<7}{evidence.kind.value:<13}"
