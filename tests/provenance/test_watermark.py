@@ -16,6 +16,8 @@ from PIL import Image
 import helpers
 from vigil.media.base import Limits, MediaKind
 from vigil.media.sniff import SNIFF_BYTES, sniff_bytes
+from vigil.provenance import _watermark_bands as null_model
+from vigil.provenance import _watermark_messages as messages
 from vigil.provenance import watermark as wm
 from vigil.provenance.base import EvidenceKind, Strength, Subject
 from vigil.provenance.run import Provenance, extract_all
@@ -65,7 +67,7 @@ def test_u_plane_is_opencvs() -> None:
     corners = np.array(np.meshgrid(*[[0, 1, 127, 128, 254, 255]] * 3)).reshape(3, -1)
     colours = np.concatenate([corners.T, rng.integers(0, 256, (4096 - 216, 3))])
     rgb = colours.reshape(64, 64, 3).astype(np.uint8)
-    for reading in wm._ALL_READINGS:
+    for reading in messages.ALL_READINGS:
         pixels = np.ascontiguousarray(rgb[..., ::-1] if reading.order == "bgr" else rgb)
         if reading.pixels is wm.PixelType.FLOAT:
             expected = ref.cv2.cvtColor(
@@ -80,9 +82,13 @@ def test_u_plane_is_opencvs() -> None:
 
 
 def test_band_thresholds_follow_the_binomial_null_model() -> None:
-    tails = (wm.NULL_TAIL_PARTIAL, wm.NULL_TAIL_LIKELY, wm.NULL_TAIL_VERY_LIKELY)
+    tails = (
+        null_model.NULL_TAIL_PARTIAL,
+        null_model.NULL_TAIL_LIKELY,
+        null_model.NULL_TAIL_VERY_LIKELY,
+    )
     for bits, bands in wm.BAND_THRESHOLDS.items():
-        derived = tuple(wm.binomial_threshold(bits, tail) for tail in tails)
+        derived = tuple(null_model.binomial_threshold(bits, tail) for tail in tails)
         assert derived == (bands.partial, bands.likely, bands.very_likely)
     assert {len(known.bits) for known in wm.KNOWN_WATERMARKS} <= set(wm.BAND_THRESHOLDS)
     assert wm.binomial_tail(48, 0) == 1.0
@@ -106,7 +112,7 @@ def test_messages_are_laid_out_as_imwatermark_lays_them_out() -> None:
         else:
             encoder.set_watermark("bytes", known.text.encode())
         assert tuple(int(b) for b in encoder._watermarks) == known.bits
-    assert int("".join(map(str, SDXL.bits)), 2) == wm.SDXL_MESSAGE
+    assert int("".join(map(str, SDXL.bits)), 2) == messages.SDXL_MESSAGE
     assert [len(known.bits) for known in wm.KNOWN_WATERMARKS] == [136, 32, 48, 64]
 
 
@@ -166,7 +172,7 @@ def test_bits_equal_imwatermarks_on_smooth_and_unmarked_images() -> None:
     images.append(ref.mark(images[0], SDXL, BGR_FLOAT))
     for pixels in images:
         for known in wm.KNOWN_WATERMARKS:
-            for reading in wm._ALL_READINGS:
+            for reading in messages.ALL_READINGS:
                 length = len(known.bits)
                 assert wm.decode_bits(pixels, length, reading) == ref.reference_bits(
                     pixels, length, reading
@@ -179,7 +185,7 @@ def test_bits_equal_imwatermarks_on_smooth_and_unmarked_images() -> None:
     height=st.integers(8, 72),
     width=st.integers(8, 72),
     style=st.sampled_from(["noise", "flat", "levels"]),
-    reading=st.sampled_from(wm._ALL_READINGS),
+    reading=st.sampled_from(messages.ALL_READINGS),
     data=st.data(),
 )
 def test_bits_equal_imwatermarks_on_any_pixels(

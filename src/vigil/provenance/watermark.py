@@ -35,8 +35,6 @@ Design notes:
 """
 
 import dataclasses
-import enum
-import math
 import typing as t
 
 import numpy as np
@@ -45,17 +43,33 @@ import pywt
 from PIL import Image
 
 from vigil.media.base import MediaKind
+from vigil.provenance._watermark_bands import (
+    BAND_THRESHOLDS,
+    REPORTED_BANDS,
+    Band,
+    binomial_tail,
+)
+from vigil.provenance._watermark_messages import (
+    KNOWN_WATERMARKS,
+    Bits,
+    ChannelOrder,
+    ChromaUpsampling,
+    KnownWatermark,
+    PixelType,
+    Reading,
+)
 from vigil.provenance.base import (
     Evidence,
     EvidenceKind,
     Extraction,
     Extractor,
-    Strength,
     Subject,
 )
 
-Bits = tuple[int, ...]
 UInt8Array = npt.NDArray[np.uint8]
+#: RIFF chunks looked at to tell lossy from lossless WebP (VP8X, ICCP, ANIM, EXIF
+#: and XMP come before the image chunk in valid files; a handful at most).
+MAX_WEBP_CHUNKS = 64
 
 #: imwatermark's dwtDct quantisation step and block side (EmbedMaxDct defaults:
 #: scales=[0, 36, 36] with only channels 0 and 1 visited, so only U is marked).
@@ -87,177 +101,6 @@ _ROUND = 1 << (_SHIFT - 1)
 _R2YF, _G2YF, _B2YF = np.float32(0.299), np.float32(0.587), np.float32(0.114)
 _B2UF = np.float32(0.492)
 _HALF_F = np.float32(0.5)
-
-
-class ChannelOrder(enum.StrEnum):
-    """The order of the pixels the embedding tool handed to imwatermark."""
-
-    BGR = "bgr"  # as imwatermark expects: SD scripts, generative-models, InvokeAI
-    RGB = "rgb"  # RGB passed as BGR: diffusers' StableDiffusionXLWatermarker
-
-
-class PixelType(enum.StrEnum):
-    """The type of the pixels the embedding tool handed to imwatermark."""
-
-    UINT8 = "uint8"  # SD 1.x/2.x scripts, InvokeAI
-    FLOAT = "float"  # float32 in 0..255: generative-models, diffusers
-
-
-@dataclasses.dataclass(frozen=True)
-class Reading:
-    """One way of reading the U plane: how the embedding tool called imwatermark."""
-
-    order: ChannelOrder
-    pixels: PixelType
-
-    def __str__(self) -> str:
-        return f"{self.order.value}/{self.pixels.value}"
-
-
-_UINT8_READINGS = (
-    Reading(ChannelOrder.BGR, PixelType.UINT8),
-    Reading(ChannelOrder.RGB, PixelType.UINT8),
-)
-_ALL_READINGS = (
-    *_UINT8_READINGS,
-    Reading(ChannelOrder.BGR, PixelType.FLOAT),
-    Reading(ChannelOrder.RGB, PixelType.FLOAT),
-)
-
-
-class ChromaUpsampling(enum.Enum):
-    """Which axes of the chroma plane a decoder upsampled (rows, columns)."""
-
-    NONE = (False, False)
-    H2V1 = (False, True)  # 4:2:2 JPEG
-    H2V2 = (True, True)  # 4:2:0 JPEG, lossy WebP
-
-    @property
-    def label(self) -> str | None:
-        return {"H2V1": "4:2:2", "H2V2": "4:2:0"}.get(self.name)
-
-
-class Band(enum.StrEnum):
-    """How strongly a decode agrees with a known message."""
-
-    NONE = "none"
-    PARTIAL = "partial"
-    LIKELY = "likely"
-    VERY_LIKELY = "very_likely"
-
-
-@dataclasses.dataclass(frozen=True)
-class BandThresholds:
-    """Least number of agreeing bits for each band."""
-
-    partial: int
-    likely: int
-    very_likely: int
-
-    def band(self, agreeing: int) -> Band:
-        if agreeing >= self.very_likely:
-            return Band.VERY_LIKELY
-        if agreeing >= self.likely:
-            return Band.LIKELY
-        if agreeing >= self.partial:
-            return Band.PARTIAL
-        return Band.NONE
-
-
-def binomial_tail(bits: int, agreeing: int) -> float:
-    """P(X >= agreeing) for X ~ Binomial(bits, 1/2): the chance that an unmarked image
-    agrees with at least `agreeing` of `bits` message bits."""
-    chances = sum(math.comb(bits, k) for k in range(agreeing, bits + 1))
-    return chances / (1 << bits)
-
-
-def binomial_threshold(bits: int, tail: float) -> int:
-    """The least agreement whose chance tail is at most `tail`."""
-    return next(k for k in range(bits + 2) if binomial_tail(bits, k) <= tail)
-
-
-#: The bands of the provenance issue for the 48-bit SDXL message (also those of
-#: Stability's generative-models watermark detector): <=27 none, 28-33 partial,
-#: 34-35 likely, >=36 very likely.
-SDXL_BANDS = BandThresholds(partial=28, likely=34, very_likely=36)
-#: Null model: an unmarked image agrees with each message bit by chance (p = 1/2,
-#: independently). The SDXL bands start at these chance tails P(X >= k), X ~ B(48, 1/2):
-NULL_TAIL_PARTIAL = binomial_tail(48, SDXL_BANDS.partial)  # 0.156
-NULL_TAIL_LIKELY = binomial_tail(48, SDXL_BANDS.likely)  # 0.00276
-NULL_TAIL_VERY_LIKELY = binomial_tail(48, SDXL_BANDS.very_likely)  # 0.000359
-#: Every other length n gets the same tails: each band starts at
-#: `binomial_threshold(n, NULL_TAIL_...)` (tests/provenance/test_watermark.py
-#: recomputes this table). Their chance tails: 32 bits 0.108/0.00105/0.000268;
-#: 64 bits 0.130/0.00184/0.000309; 136 bits 0.132/0.00224/0.000199. A decode makes
-#: 10 tests (each message in each of its readings), so the chance of any "very
-#: likely" on an unmarked image is at most 10 x 0.00036 = 0.36% under this model.
-BAND_THRESHOLDS: t.Mapping[int, BandThresholds] = {
-    32: BandThresholds(partial=20, likely=25, very_likely=26),
-    48: SDXL_BANDS,
-    64: BandThresholds(partial=37, likely=44, very_likely=46),
-    136: BandThresholds(partial=75, likely=85, very_likely=89),
-}
-
-
-#: RIFF chunks looked at to tell lossy from lossless WebP (VP8X, ICCP, ANIM, EXIF
-#: and XMP come before the image chunk in valid files; a handful at most).
-MAX_WEBP_CHUNKS = 64
-
-#: Evidence strength per band (the provenance issue); lower bands give no evidence.
-REPORTED_BANDS: t.Mapping[Band, Strength] = {
-    Band.VERY_LIKELY: Strength.STRONG,
-    Band.LIKELY: Strength.WEAK,
-}
-
-
-def bits_of_bytes(message: bytes) -> Bits:
-    """Message bits as imwatermark's `set_by_bytes` lays them out (MSB first)."""
-    return tuple(int(b) for b in np.unpackbits(np.frombuffer(message, np.uint8)))
-
-
-@dataclasses.dataclass(frozen=True)
-class KnownWatermark:
-    name: str  # evidence source is "watermark:<name>"
-    description: str
-    bits: Bits
-    readings: tuple[Reading, ...]  # how the tools that embed it call imwatermark
-    text: str | None = None  # the message as text, where it is bytes
-
-
-#: Stability generative-models `WATERMARK_MESSAGE`, also used by diffusers' SDXL
-#: pipelines; its bits are `bin(message)[2:]`.
-SDXL_MESSAGE = 0b101100111110110010010000011110111011000110011110
-
-KNOWN_WATERMARKS: tuple[KnownWatermark, ...] = (
-    KnownWatermark(
-        "stable_diffusion_v1",
-        "Stable Diffusion 1.x reference scripts (CompVis txt2img/img2img)",
-        bits_of_bytes(b"StableDiffusionV1"),
-        _UINT8_READINGS,
-        "StableDiffusionV1",
-    ),
-    KnownWatermark(
-        "stable_diffusion_v2",
-        "Stable Diffusion 2.x reference scripts (Stability-AI/stablediffusion)",
-        bits_of_bytes(b"SDV2"),
-        _UINT8_READINGS,
-        "SDV2",
-    ),
-    KnownWatermark(
-        "sdxl",
-        "SDXL: Stability generative-models and diffusers SDXL pipelines",
-        tuple(int(b) for b in bin(SDXL_MESSAGE)[2:]),
-        # Stability and diffusers pass floats; 8-bit readings cover other embedders.
-        _ALL_READINGS,
-    ),
-    KnownWatermark(
-        "invokeai",
-        "InvokeAI 'Add Invisible Watermark' node, default text",
-        bits_of_bytes(b"InvokeAI"),
-        _UINT8_READINGS,
-        "InvokeAI",
-    ),
-)
 
 
 @dataclasses.dataclass(frozen=True)
