@@ -171,3 +171,20 @@ def test_inspect_reports_model_files(tmp_path: pathlib.Path) -> None:
     assert model["risk"]["level"] in {"low", "review", "high", "unknown"}
     code, text = run("inspect", str(path))
     assert "model file      safetensors" in text and "autov3" in text
+
+
+def test_scan_can_run_chosen_extractors_only(
+    tmp_path: pathlib.Path, shared_fixtures: pathlib.Path
+) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    shutil.copy(shared_fixtures / A1111_PNG, tree / "a.png")
+    shutil.copy(shared_fixtures / CAMERA, tree / "b.jpg")
+    code, out = run(
+        "scan", "--json", "--no-match", "--extractor", "camera_exif", str(tree)
+    )
+    assert code == 0
+    provenance = json.loads(out)["provenance"]
+    assert (provenance["ai_items"], provenance["generation_records"]) == (0, 0)
+    result = CliRunner().invoke(cli, ["scan", "--extractor", "nope", str(tree)])
+    assert result.exit_code == 2

@@ -36,9 +36,11 @@ class Context:
         pdq_variants: bool = False,
         provenance: bool = False,
         lexicons: t.Sequence[pathlib.Path] = (),
+        extractors: t.Sequence[str] = (),
     ) -> WorkConfig:
-        """Hashers by name (default: all), and with `provenance` every extractor
-        plus the prompt filter (with operator `lexicons`) for found prompts."""
+        """Hashers by name (default: all), and with `provenance` the named
+        extractors (default: all), the prompt filter (with operator `lexicons`) for
+        found prompts, and the model-file inspector."""
         names = list(hashers) or self.registry.names("hasher")
         if "sha256" not in names:
             names.append("sha256")  # items are keyed by SHA-256
@@ -48,7 +50,9 @@ class Context:
             stream_hashers=tuple(h for h in chosen if isinstance(h, StreamHasher)),
             image_hashers=tuple(h for h in chosen if isinstance(h, ImageHasher)),
             pdq_variants=pdq_variants,
-            extractors=tuple(self.registry.extractors()) if provenance else (),
+            extractors=(
+                tuple(self.registry.extractors(extractors)) if provenance else ()
+            ),
             score_prompts=provenance,
             inspect_models=provenance,
             prompt_lexicons=tuple(str(path) for path in lexicons),

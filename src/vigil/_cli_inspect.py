@@ -1,6 +1,5 @@
 """`vigil inspect`: provenance evidence and the generation record of files."""
 
-import dataclasses
 import pathlib
 import sys
 
@@ -79,10 +78,9 @@ def inspect(
       vigil inspect --extractor c2pa photo.jpg
     """
     try:
-        config = context.work_config(["sha256"], provenance=True, lexicons=lexicons)
-        if extractors:
-            chosen = tuple(context.registry.extractors(extractors))
-            config = dataclasses.replace(config, extractors=chosen)
+        config = context.work_config(
+            ["sha256"], provenance=True, lexicons=lexicons, extractors=extractors
+        )
     except PluginError as exc:
         raise click.UsageError(str(exc)) from exc
     for name in files:
