@@ -105,3 +105,41 @@ def test_a_model_file_matches_a_list_by_its_autov3(
         matcher=load_matcher(store.engine),
     )
     assert summary.matches_by_verdict == {"match": 1}
+
+
+def test_an_embedded_thumbnail_is_an_item_of_its_own(
+    tmp_path: pathlib.Path, store: Store
+) -> None:
+    import base64
+
+    preview = image_bytes(11, size=(128, 96))
+    thumbnail = "data:image/png;base64," + base64.b64encode(preview).decode()
+    model = tmp_path / "style.safetensors"
+    model.write_bytes(_safetensors({"modelspec.thumbnail": thumbnail}))
+    summary = run_scan(
+        store,
+        [str(model)],
+        config=work_config(provenance=True),
+        engine=InlineEngine(),
+    )
+    assert (summary.items, summary.models.model_files) == (2, 1)
+    with store.engine.connect() as c:
+        rows = c.execute(
+            sa.text(
+                "select l.member_path, i.sha256, i.kind from locations l "
+                "join items i on i.id = l.item_id where l.member_path != ''"
+            )
+        ).all()
+        hashers = set(
+            c.execute(
+                sa.text(
+                    "select h.hasher from hashes h join items i on i.id = h.item_id "
+                    "where i.sha256 = :s"
+                ),
+                {"s": hashlib.sha256(preview).hexdigest()},
+            ).scalars()
+        )
+    assert [tuple(r) for r in rows] == [
+        ("modelspec.thumbnail", hashlib.sha256(preview).hexdigest(), "png")
+    ]
+    assert "pdq" in hashers

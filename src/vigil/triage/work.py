@@ -26,7 +26,12 @@ from vigil.media.image import decode_image
 from vigil.media.sniff import SNIFF_BYTES, sniff_bytes, sniff_path, sniff_stream
 from vigil.provenance.base import Extractor, GenerationRecord
 from vigil.provenance.run import extract_all
-from vigil.triage.records import ErrorRecord, FileOutcome, ItemObservation
+from vigil.triage.records import (
+    MEMBER_SEPARATOR,
+    ErrorRecord,
+    FileOutcome,
+    ItemObservation,
+)
 
 INTERNAL_ERROR_REASON = "internal_error"
 CRASH_REASON = "worker_crashed"
@@ -128,6 +133,9 @@ def _process_file(path: str, config: WorkConfig) -> FileOutcome:
             **facts,
         )
     )
+    if facts.get("model") is not None:
+        with open(path, "rb") as stream:
+            items.extend(_thumbnail_item(stream, stat.st_size, "", config, errors))
     if kind.is_archive:
         _walk(pathlib.Path(path), kind, config, items, errors)
     return FileOutcome(
@@ -295,6 +303,37 @@ def prompt_with_loras(record: GenerationRecord) -> str:
     return prompt + "\n" + " ".join(f"<lora:{name}>" for name in missing)
 
 
+#: The member path of a model's embedded preview image: `lora.safetensors!/<this>`.
+THUMBNAIL_MEMBER = "modelspec.thumbnail"
+
+
+def _thumbnail_item(
+    stream: t.BinaryIO,
+    size: int,
+    member_path: str,
+    config: WorkConfig,
+    errors: list[ErrorRecord],
+) -> list[ItemObservation]:
+    """A safetensors' embedded thumbnail (`modelspec.thumbnail`) as an item of its
+    own, hashed, matched and inspected like any image."""
+    from vigil.modelfiles.safetensors import read_header
+    from vigil.modelfiles.thumbnail import thumbnail_bytes
+
+    try:
+        header = read_header(stream, size)
+        found = thumbnail_bytes(header.metadata)
+    except MediaError:
+        return []  # the model report already carries this as an error record
+    if found is None:
+        return []
+    _declared, data = found
+    inner = f"{member_path}{MEMBER_SEPARATOR}" if member_path else ""
+    member = ArchiveMember(
+        member_path=f"{inner}{THUMBNAIL_MEMBER}", size=len(data), mtime=None, data=data
+    )
+    return [_observe_member(member, member.member_path, config, errors)]
+
+
 def _walk(
     path: pathlib.Path | bytes,
     kind: MediaKind,
@@ -306,7 +345,13 @@ def _walk(
     for entry in walk_archive(path, kind, config.limits):
         if isinstance(entry, ArchiveMember):
             member_path = _unique(entry.member_path, seen)
-            items.append(_observe_member(entry, member_path, config, errors))
+            observation = _observe_member(entry, member_path, config, errors)
+            items.append(observation)
+            if observation.model is not None:
+                stream = io.BytesIO(entry.data)
+                items.extend(
+                    _thumbnail_item(stream, entry.size, member_path, config, errors)
+                )
         else:
             errors.append(
                 ErrorRecord(entry.member_path, entry.error.reason, entry.error.message)
