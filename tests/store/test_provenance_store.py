@@ -104,3 +104,18 @@ def test_a_new_extractor_adds_evidence_to_a_known_item(store: Store) -> None:
             c.execute(sa.text("select extractor from evidence")).scalars()
         )
     assert extractors == ["a1111", "camera_exif"]
+
+
+def test_untrusted_text_is_clipped_to_its_column(store: Store) -> None:
+    scan = store.create_scan("k", ["/r"], {}, "test")
+    hostile = dataclasses.replace(
+        RECORD, tool_version="v" * 5000, sampler="s" * 500, seed=10**40
+    )
+    item = _item("d" * 64, evidence=(AI,), generation=hostile)
+    store.record_file(scan, FileOutcome("/r/h.png", (item,), (), 5))
+    with store.engine.connect() as c:
+        version, sampler, seed = c.execute(
+            sa.text("select tool_version, sampler, seed from generation_records")
+        ).one()
+    assert (len(version), len(sampler), len(seed)) == (128, 128, 32)
+    assert version.endswith("\u2026")

@@ -25,6 +25,7 @@ from vigil.store.models import (
     ModelFileRow,
     ModelLinkRow,
 )
+from vigil.store.provenance import clip
 
 if t.TYPE_CHECKING:
     from vigil.modelfiles.report import ModelReport
@@ -125,10 +126,10 @@ def link_models(engine: Engine, scan_id: int) -> int:
                         ModelLinkRow(
                             scan_id=scan_id,
                             item_id=record.item_id,
-                            role=named.role,
+                            role=clip(named.role, 16),
                             name=named.name,
-                            hash_kind=named.kind,
-                            hash_value=named.value,
+                            hash_kind=clip(named.kind, 16),
+                            hash_value=clip(named.value, 64),
                             model_item_id=model_item_id,
                             entry_id=entry_id,
                         )

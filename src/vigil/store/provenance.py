@@ -18,6 +18,19 @@ from vigil.store.models import EvidenceRow, GenerationRow, LocationRow
 from vigil.triage.records import ItemObservation
 
 
+@t.overload
+def clip(value: str, length: int) -> str: ...
+@t.overload
+def clip(value: None, length: int) -> None: ...
+def clip(value: str | None, length: int) -> str | None:
+    """Fit untrusted text into a bounded column (PostgreSQL refuses longer values,
+    which would abort the file's transaction); a clipped value ends with an
+    ellipsis so it is never mistaken for the original."""
+    if value is None or len(value) <= length:
+        return value
+    return value[: length - 1] + "\u2026"
+
+
 def add_provenance(
     session: Session, item_id: int, observation: ItemObservation, now: dt.datetime
 ) -> None:
@@ -35,9 +48,9 @@ def add_provenance(
             session.add(
                 EvidenceRow(
                     item_id=item_id,
-                    extractor=evidence.extractor,
+                    extractor=clip(evidence.extractor, 64),
                     kind=evidence.kind.value,
-                    source=evidence.source,
+                    source=clip(evidence.source, 128),
                     strength=evidence.strength.value,
                     summary=evidence.summary,
                     details=json.dumps(evidence.details, ensure_ascii=False),
@@ -56,19 +69,19 @@ def add_provenance(
     session.add(
         GenerationRow(
             item_id=item_id,
-            tool=record.tool,
-            tool_version=record.tool_version,
-            source=record.source,
+            tool=clip(record.tool, 64),
+            tool_version=clip(record.tool_version, 128),
+            source=clip(record.source, 128),
             prompt=record.prompt,
             negative_prompt=record.negative_prompt,
-            seed=None if record.seed is None else str(record.seed),
+            seed=None if record.seed is None else clip(str(record.seed), 32),
             steps=record.steps,
-            sampler=record.sampler,
+            sampler=clip(record.sampler, 128),
             cfg_scale=record.cfg_scale,
             width=record.width,
             height=record.height,
             model_name=record.model_name,
-            model_hash=record.model_hash.value if record.model_hash else None,
+            model_hash=clip(record.model_hash.value, 64) if record.model_hash else None,
             model_hash_kind=record.model_hash.kind.value if record.model_hash else None,
             loras=json.dumps([lora.as_dict() for lora in record.loras]),
             other_models=json.dumps(list(record.other_models), ensure_ascii=False),
