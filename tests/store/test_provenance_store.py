@@ -109,7 +109,11 @@ def test_a_new_extractor_adds_evidence_to_a_known_item(store: Store) -> None:
 def test_untrusted_text_is_clipped_to_its_column(store: Store) -> None:
     scan = store.create_scan("k", ["/r"], {}, "test")
     hostile = dataclasses.replace(
-        RECORD, tool_version="v" * 5000, sampler="s" * 500, seed=10**40
+        RECORD,
+        tool_version="v" * 5000,
+        sampler="s" * 500,
+        seed=10**40,
+        prompt="a light\x00house",
     )
     item = _item("d" * 64, evidence=(AI,), generation=hostile)
     store.record_file(scan, FileOutcome("/r/h.png", (item,), (), 5))
@@ -119,3 +123,6 @@ def test_untrusted_text_is_clipped_to_its_column(store: Store) -> None:
         ).one()
     assert (len(version), len(sampler), len(seed)) == (128, 128, 32)
     assert version.endswith("\u2026")
+    with store.engine.connect() as c:
+        prompt = c.execute(sa.text("select prompt from generation_records")).scalar()
+    assert prompt == "a light\ufffdhouse"  # PostgreSQL text refuses NUL

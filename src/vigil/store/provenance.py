@@ -26,9 +26,22 @@ def clip(value: str | None, length: int) -> str | None:
     """Fit untrusted text into a bounded column (PostgreSQL refuses longer values,
     which would abort the file's transaction); a clipped value ends with an
     ellipsis so it is never mistaken for the original."""
-    if value is None or len(value) <= length:
+    if value is None:
+        return None
+    value = text(value)
+    if len(value) <= length:
         return value
     return value[: length - 1] + "\u2026"
+
+
+@t.overload
+def text(value: str) -> str: ...
+@t.overload
+def text(value: None) -> None: ...
+def text(value: str | None) -> str | None:
+    """Untrusted text fit for any database: NUL (which PostgreSQL text refuses)
+    becomes U+FFFD."""
+    return None if value is None else value.replace("\x00", "\ufffd")
 
 
 def add_provenance(
@@ -52,7 +65,7 @@ def add_provenance(
                     kind=evidence.kind.value,
                     source=clip(evidence.source, 128),
                     strength=evidence.strength.value,
-                    summary=evidence.summary,
+                    summary=text(evidence.summary),
                     details=json.dumps(evidence.details, ensure_ascii=False),
                     recorded_at=now,
                 )
@@ -72,15 +85,15 @@ def add_provenance(
             tool=clip(record.tool, 64),
             tool_version=clip(record.tool_version, 128),
             source=clip(record.source, 128),
-            prompt=record.prompt,
-            negative_prompt=record.negative_prompt,
+            prompt=text(record.prompt),
+            negative_prompt=text(record.negative_prompt),
             seed=None if record.seed is None else clip(str(record.seed), 32),
             steps=record.steps,
             sampler=clip(record.sampler, 128),
             cfg_scale=record.cfg_scale,
             width=record.width,
             height=record.height,
-            model_name=record.model_name,
+            model_name=text(record.model_name),
             model_hash=clip(record.model_hash.value, 64) if record.model_hash else None,
             model_hash_kind=record.model_hash.kind.value if record.model_hash else None,
             loras=json.dumps([lora.as_dict() for lora in record.loras]),
