@@ -25,7 +25,7 @@ from vigil.store.models import (
     ModelFileRow,
     ModelLinkRow,
 )
-from vigil.store.provenance import clip
+from vigil.store.provenance import clip, text
 
 if t.TYPE_CHECKING:
     from vigil.modelfiles.report import ModelReport
@@ -127,7 +127,7 @@ def link_models(engine: Engine, scan_id: int) -> int:
                             scan_id=scan_id,
                             item_id=record.item_id,
                             role=clip(named.role, 16),
-                            name=named.name,
+                            name=text(named.name),
                             hash_kind=clip(named.kind, 16),
                             hash_value=clip(named.value, 64),
                             model_item_id=model_item_id,
