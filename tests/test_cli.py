@@ -128,3 +128,10 @@ def test_demo_build_is_deterministic_and_scans(tmp_path: pathlib.Path) -> None:
     assert summary["models"]["model_files"] == 1
     assert summary["models"]["linked_images"] == 3
     assert summary["provenance"]["generation_records"] == 3
+    code, out = run("model", "links", "--json")
+    links = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(links) == 3
+    assert all(
+        link["model"].endswith("demo-lighthouse-style.safetensors") for link in links
+    )
+    assert {link["role"] for link in links} == {"lora"}

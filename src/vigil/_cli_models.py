@@ -6,7 +6,7 @@ import typing as t
 
 import click
 
-from vigil._cli_context import json_line
+from vigil._cli_context import Context, json_line, pass_context
 from vigil.media.errors import MediaError
 from vigil.modelfiles._globals import GlobalVerdict
 from vigil.modelfiles.base import ModelFormat, ModelLimits
@@ -26,6 +26,7 @@ def model() -> None:
     Examples:
       vigil model scan lora.safetensors
       vigil model scan --json /evidence/models
+      vigil model links                 images of the last scan tied to their models
     """
 
 
@@ -150,3 +151,50 @@ def _lines(report: ModelReport) -> t.Iterator[str]:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+@model.command("links")
+@click.option(
+    "--scan",
+    "scan_id",
+    type=int,
+    help="The scan to show (`vigil scan` prints its id). Default: the latest.",
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one per link.")
+@pass_context
+def links(context: Context, scan_id: int | None, as_json: bool) -> None:
+    """Images whose generation record names a model or LoRA hash that was seen.
+
+    A link ties an image of the scan to a model file in the store with that
+    fingerprint (from any scan) or to a hash-list entry with that hash. Text output
+    is one line per link: `<role> <hash kind> <hash> <image> -> <model or list>`.
+
+    \b
+    Examples:
+      vigil model links
+      vigil model links --scan 3 --json
+    """
+    from vigil.store.modelfiles import scan_links
+
+    store = context.store()
+    try:
+        if scan_id is None:
+            scans = store.list_scans()
+            if not scans:
+                raise click.UsageError("no scans yet: run `vigil scan` first")
+            scan_id = scans[-1].id
+        elif store.get_scan(scan_id) is None:
+            raise click.UsageError(f"no scan with id {scan_id}")
+        found = scan_links(store.engine, scan_id)
+    finally:
+        store.close()
+    for link in found:
+        if as_json:
+            json_line({"scan": scan_id, **link.as_dict()})
+            continue
+        target = link.model or f"hash list {link.hash_list}"
+        click.echo(
+            f"{link.role} {link.hash_kind} {link.hash_value} {link.image} -> {target}"
+        )
+    if not as_json:
+        click.echo(f"{len(found)} link(s) in scan {scan_id}", err=True)

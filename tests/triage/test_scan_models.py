@@ -82,6 +82,16 @@ def test_model_files_are_recorded_and_images_linked(
     ]
     assert formats == ["pickle", "safetensors"]
 
+    from vigil.store.modelfiles import scan_links
+
+    shown = {
+        (link.role, link.model, link.hash_list)
+        for link in scan_links(store.engine, summary.scan_id)
+    }
+    assert shown == {
+        ("checkpoint", None, "models"),
+        ("lora", str(tree / "lighthouse_style.safetensors"), None),
+    }
     again = run_scan(store, [str(tree)], config=config, engine=InlineEngine())
     assert again.models.linked_images == 1  # links are rebuilt, never doubled
 

@@ -20,12 +20,14 @@ from vigil.provenance.base import ModelHashKind
 from vigil.store.models import (
     GenerationRow,
     HashEntryRow,
+    HashListRow,
     ItemRow,
     LocationRow,
     ModelFileRow,
     ModelLinkRow,
 )
 from vigil.store.provenance import clip, text
+from vigil.triage.records import location_label
 
 if t.TYPE_CHECKING:
     from vigil.modelfiles.report import ModelReport
@@ -212,3 +214,66 @@ def scan_model_counts(engine: Engine, scan_id: int) -> ModelCounts:
         dangerous=int(dangerous or 0),
         linked_images=int(linked or 0),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelLinkInfo:
+    """One link, with the places it can be found: the image's location in the scan,
+    and the model file's location (any scan) or the hash list naming the hash."""
+
+    image: str
+    role: str
+    name: str | None
+    hash_kind: str
+    hash_value: str
+    model: str | None  # where the model file was seen
+    hash_list: str | None  # the list whose entry named the hash
+
+    def as_dict(self) -> dict[str, t.Any]:
+        return dataclasses.asdict(self)
+
+
+def scan_links(engine: Engine, scan_id: int) -> list[ModelLinkInfo]:
+    """The scan's image-to-model links, images in path order."""
+
+    def first_place(session: Session, item_id: int, scan: int | None) -> str | None:
+        query = select(LocationRow.path, LocationRow.member_path).where(
+            LocationRow.item_id == item_id
+        )
+        if scan is not None:
+            query = query.where(LocationRow.scan_id == scan)
+        row = session.execute(
+            query.order_by(LocationRow.path, LocationRow.member_path).limit(1)
+        ).first()
+        return location_label(row[0], row[1]) if row else None
+
+    found: list[ModelLinkInfo] = []
+    with Session(engine) as session:
+        links = session.scalars(
+            select(ModelLinkRow).where(ModelLinkRow.scan_id == scan_id)
+        ).all()
+        for link in links:
+            list_name = None
+            if link.entry_id is not None:
+                list_name = session.scalar(
+                    select(HashListRow.name)
+                    .join(HashEntryRow, HashEntryRow.list_id == HashListRow.id)
+                    .where(HashEntryRow.id == link.entry_id)
+                )
+            model_place = (
+                first_place(session, link.model_item_id, None)
+                if link.model_item_id is not None
+                else None
+            )
+            found.append(
+                ModelLinkInfo(
+                    image=first_place(session, link.item_id, scan_id) or "?",
+                    role=link.role,
+                    name=link.name,
+                    hash_kind=link.hash_kind,
+                    hash_value=link.hash_value,
+                    model=model_place,
+                    hash_list=list_name,
+                )
+            )
+    return sorted(found, key=lambda info: (info.image, info.role, info.hash_value))
