@@ -68,6 +68,8 @@ def test_adult_sexual_content_alone_is_allowed() -> None:
         ("nude nine-year-old", 9),
         ("nude girl (13)", 13),
         ("4th grader, nude", 9),
+        ("girl 12 nude", 12),
+        ("teen 15 topless", 15),
     ],
 )
 def test_ages_bound_to_a_person(prompt: str, years: int) -> None:
@@ -79,7 +81,7 @@ def test_ages_bound_to_a_person(prompt: str, years: int) -> None:
 @pytest.mark.parametrize(
     "prompt",
     ["12 year old whisky, sexy bottle", "3 year old oak tree, nude bark",
-     "a 10 year old car, sexy", "2 girls, 1 nude"],
+     "a 10 year old car, sexy", "2 girls, 1 nude", "girl 12 roses, nude beach"],
 )  # fmt: skip
 def test_ages_not_bound_to_a_person(prompt: str) -> None:
     verdict = check(prompt)

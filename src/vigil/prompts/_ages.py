@@ -100,17 +100,29 @@ def _grade(first: int, last: int, grade: int) -> _Age:
     return _Age(first, last, years, False, category)
 
 
+#: What may follow a bare number in its phrase for it still to read as an age:
+#: `girl 12 nude`, `teen 15 topless`. Nothing benign says "<person> <number> nude".
+_AFTER_BARE_AGE = frozenset(
+    {"nudity", "sexual", "clothing_removal", "sexualised_clothing", "underwear"}
+)
+
+
 def _bare_age(analysis: Analysis, number: Hit) -> bool:
-    """`girl, 12` or `girl 12` at the end of a phrase: a bare number right after a
-    person word, and nothing after it in its phrase."""
+    """`girl, 12` or `girl 12` at the end of a phrase, or `girl 12 nude`: a bare
+    number right after a person word, followed in its phrase by nothing, or (person
+    word in the same phrase) by a sexual or nudity term."""
     tokens = analysis.tokens
     index = number.first
     following = index + 1
-    if following < len(tokens) and tokens[following].segment == tokens[index].segment:
-        return False
     before = index - 1
     if before < 0:
         return False
+    if following < len(tokens) and tokens[following].segment == tokens[index].segment:
+        after = analysis.at.get(following, [])
+        if not any(h.category in _AFTER_BARE_AGE for h in after):
+            return False
+        if tokens[before].segment != tokens[index].segment:
+            return False  # `2 girls, 1 nude`: a count, not an age
     return any(h.category in PERSONS for h in _hits_ending_at(analysis, before))
 
 
