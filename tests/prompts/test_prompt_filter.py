@@ -185,3 +185,23 @@ def test_trigger_spans_slice_the_original_text(prompt: str, negative: str) -> No
     assert verdict.decision is expected
     if verdict.decision is not Decision.ALLOW:
         assert verdict.reasons
+
+
+@pytest.mark.parametrize(
+    ("prompt", "negative", "expected"),
+    [
+        ("son naked in bath", "", Decision.BLOCK),
+        ("little sister nude", "", Decision.BLOCK),
+        ("9 year-old lingerie", "", Decision.BLOCK),
+        ("girl, bed", "adult, clothes", Decision.BLOCK),  # adulthood and clothes banned
+        ("nude", "adult, mature", Decision.REVIEW),  # adulthood banned, nobody named
+        ("woman, nude", "adult", Decision.ALLOW),  # an adult is stated
+        ("soon nude", "", Decision.ALLOW),  # "soon" is not "son"
+        ("a 12 year-old whisky, sexy bottle", "", Decision.ALLOW),
+    ],
+)
+def test_kinship_hyphenated_ages_and_negated_adulthood(
+    prompt: str, negative: str, expected: Decision
+) -> None:
+    verdict = PromptFilter.default().check(prompt, negative)
+    assert verdict.decision is expected, verdict.as_dict()

@@ -166,8 +166,12 @@ class PromptFilter:
         masked = syntax.mask(prompt)
         positive = self._analyse(masked.text)
         negative_analysis = None
-        if negative and not positive.by_category.keys().isdisjoint(_PERSONS):
-            # the negative prompt only matters together with a person in the prompt
+        present = positive.by_category.keys()
+        if negative and not (
+            present.isdisjoint(_PERSONS) and present.isdisjoint(_SEXUAL)
+        ):
+            # the negative prompt only matters together with a person or sexual
+            # content in the prompt
             negative_analysis = self._analyse(syntax.mask(negative).text)
         rule = _decide(positive, negative_analysis, self.lexicon.fillers)
         level, used, reasons = rule.level, rule.used, list(rule.reasons)
@@ -244,6 +248,15 @@ def _decide(
     if prompt.by_category.keys().isdisjoint(_PERSONS):
         if not prompt.by_category.keys().isdisjoint(_SEXUAL):
             rule.level = SEXUAL_ONLY_LEVEL
+            excluded = negative.of("adult") if negative is not None else []
+            if excluded and not prompt.of("adult"):
+                # `nude`, negative `adult, mature`: adulthood banned, nobody stated
+                rule.used.extend(excluded)
+                rule.raise_to(
+                    YOUTHFUL_SEXUAL_LEVEL,
+                    f"sexual content ({_terms(prompt.of(*_SEXUAL))}) with adulthood "
+                    f"excluded in the negative prompt ({_terms(excluded)})",
+                )
         return rule
     of = prompt.of
     abuse = of("abuse_slang")
@@ -251,6 +264,11 @@ def _decide(
     costume = of("minor_costume")
     minors = list(of("minor", "minor_slang", "age")) + (costume if not adult else [])
     teens = of("teen") + (costume if adult else [])
+    excluded_adult = negative.of("adult") if negative is not None else []
+    if excluded_adult and not adult:
+        # `girl` or `teen` with adulthood banned in the negative prompt ("adult,
+        # mature"): the request is for someone under age
+        minors = minors + of("ambiguous_person") + teens
     sexual = of(*_SEXUAL)
     partial = of(*_PARTIAL)
     youthful = of("youthful")
