@@ -198,6 +198,8 @@ def test_trigger_spans_slice_the_original_text(prompt: str, negative: str) -> No
         ("woman, nude", "adult", Decision.ALLOW),  # an adult is stated
         ("soon nude", "", Decision.ALLOW),  # "soon" is not "son"
         ("a 12 year-old whisky, sexy bottle", "", Decision.ALLOW),
+        ("criança pelada", "", Decision.BLOCK),
+        ("crianças jogando pelada", "", Decision.ALLOW),  # pickup football
     ],
 )
 def test_kinship_hyphenated_ages_and_negated_adulthood(
