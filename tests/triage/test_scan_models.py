@@ -153,3 +153,25 @@ def test_an_embedded_thumbnail_is_an_item_of_its_own(
         ("modelspec.thumbnail", hashlib.sha256(preview).hexdigest(), "png")
     ]
     assert "pdq" in hashers
+
+
+def test_model_files_may_be_larger_than_the_file_limit(
+    tmp_path: pathlib.Path, store: Store
+) -> None:
+    import dataclasses
+
+    from vigil.media.base import Limits
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    model = tree / "big.safetensors"
+    model.write_bytes(_safetensors({"ss_output_name": "x"}, payload=bytes(4096)))
+    (tree / "big.bin").write_bytes(bytes(4096))
+    small = Limits(max_file_bytes=1024)  # stands in for 4 GiB against a 6 GB model
+    config = work_config(small, provenance=True)
+    summary = run_scan(store, [str(tree)], config=config, engine=InlineEngine())
+    assert summary.models.model_files == 1
+    assert summary.errors_by_reason == {"file_too_large": 1}  # big.bin only
+    plain = dataclasses.replace(config, inspect_models=False)
+    again = run_scan(store, [str(tree)], config=plain, engine=InlineEngine())
+    assert again.errors_by_reason == {"file_too_large": 2}

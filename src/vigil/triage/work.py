@@ -86,21 +86,22 @@ def _process_file(path: str, config: WorkConfig) -> FileOutcome:
     limits = config.limits
     try:
         stat = os.stat(path)
-        if stat.st_size > limits.max_file_bytes:
-            raise FileTooLargeError(
-                f"{stat.st_size} bytes is over the {limits.max_file_bytes}-byte limit"
-            )
         with open(path, "rb") as stream:
             head = stream.read(SNIFF_BYTES)
             kind = sniff_bytes(head)
             if kind is MediaKind.ZIP:
                 kind = sniff_path(pathlib.Path(path))
+            cap = _size_cap(kind, head, stat.st_size, config)
+            if stat.st_size > cap:
+                raise FileTooLargeError(
+                    f"{stat.st_size} bytes is over the {cap}-byte limit"
+                )
             stream.seek(0)
             keep = limits.max_image_bytes if kind.is_image else 0
             digest = digest_stream(
                 stream,
                 config.stream_hashers,
-                max_bytes=limits.max_file_bytes,
+                max_bytes=cap,
                 keep_bytes_up_to=keep,
             )
     except FileNotFoundError as exc:
@@ -266,6 +267,17 @@ def _is_model(kind: MediaKind, head: bytes, size: int) -> bool:
     from vigil.modelfiles.sniff import sniff_model_bytes
 
     return sniff_model_bytes(head, size) in (ModelFormat.GGUF, ModelFormat.ONNX)
+
+
+def _size_cap(kind: MediaKind, head: bytes, size: int, config: WorkConfig) -> int:
+    """The largest file read: `max_file_bytes`, or for model files (streamed, never
+    held in memory) the model inspector's larger limit, since checkpoints of 6-24 GB
+    are common on seized devices."""
+    if config.inspect_models and _is_model(kind, head, size):
+        from vigil.modelfiles.base import DEFAULT_MAX_MODEL_BYTES
+
+        return max(config.limits.max_file_bytes, DEFAULT_MAX_MODEL_BYTES)
+    return config.limits.max_file_bytes
 
 
 def _inspect_model(
