@@ -135,8 +135,11 @@ def _process_file(path: str, config: WorkConfig) -> FileOutcome:
         )
     )
     if facts.get("model") is not None:
-        with open(path, "rb") as stream:
-            items.extend(_thumbnail_item(stream, stat.st_size, "", config, errors))
+        try:
+            with open(path, "rb") as stream:
+                items.extend(_thumbnail_item(stream, stat.st_size, "", config, errors))
+        except OSError as exc:  # gone or unreadable since: keep what was learned
+            errors.append(ErrorRecord("", "unreadable", f"model thumbnail: {exc}"))
     if kind.is_archive:
         _walk(pathlib.Path(path), kind, config, items, errors)
     return FileOutcome(
