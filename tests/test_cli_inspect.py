@@ -7,6 +7,7 @@ import pathlib
 import shutil
 import zipfile
 
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from PIL import Image, PngImagePlugin
@@ -188,3 +189,33 @@ def test_scan_can_run_chosen_extractors_only(
     assert (provenance["ai_items"], provenance["generation_records"]) == (0, 0)
     result = CliRunner().invoke(cli, ["scan", "--extractor", "nope", str(tree)])
     assert result.exit_code == 2
+
+
+def test_a_bad_operator_lexicon_is_a_usage_error(tmp_path: pathlib.Path) -> None:
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("a line without a tab\n", encoding="utf-8")
+    (tmp_path / "tree").mkdir()
+    result = CliRunner().invoke(
+        cli, ["scan", "--lexicon", str(bad), str(tmp_path / "tree")]
+    )
+    assert result.exit_code == 2
+    assert "bad.tsv:1" in result.output
+
+
+def test_a_failing_prompt_filter_keeps_the_evidence(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpers import work_config
+    from vigil.prompts.filter import PromptFilter
+    from vigil.triage.work import FileTask, process_file
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(PromptFilter, "check", broken)
+    path = tmp_path / "a.png"
+    path.write_bytes(_with_parameters("a lighthouse"))
+    outcome = process_file(FileTask(str(path), work_config(provenance=True)))
+    (item,) = outcome.items
+    assert item.generation is not None and item.prompt_verdict is None
+    assert [e.reason for e in outcome.errors] == ["prompt_filter_failed"]

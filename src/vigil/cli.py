@@ -182,6 +182,8 @@ def scan(
             raise click.UsageError(str(exc)) from exc
     variants = matcher is not None and "pdq" in matcher.indexes
     provenance = not no_provenance
+    if lexicons and provenance:
+        _check_lexicons(lexicons)
     try:
         config = context.work_config(
             pdq_variants=variants,
@@ -259,6 +261,18 @@ def _print_summary(summary: ScanSummary) -> None:
     ]
     for key, value in lines:
         click.echo(f"{key:<19}{value}")
+
+
+def _check_lexicons(lexicons: t.Sequence[pathlib.Path]) -> None:
+    """Load operator lexicons once, before any work: a bad file is a usage error
+    here rather than an error record on every file."""
+    from vigil.prompts.filter import PromptFilter
+    from vigil.prompts.lexicon import LexiconError
+
+    try:
+        PromptFilter.default(tuple(lexicons))
+    except LexiconError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 def _models(summary: ScanSummary) -> str:

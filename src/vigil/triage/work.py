@@ -35,6 +35,7 @@ from vigil.triage.records import (
 
 INTERNAL_ERROR_REASON = "internal_error"
 CRASH_REASON = "worker_crashed"
+PROMPT_FILTER_FAILED = "prompt_filter_failed"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -245,12 +246,16 @@ def _provenance(
     if config.score_prompts and record is not None and (record.prompt or record.loras):
         from vigil.prompts.filter import PromptFilter  # loads the lexicon once
 
-        prompt_filter = PromptFilter.default(
-            tuple(pathlib.Path(p) for p in config.prompt_lexicons)
-        )
-        facts["prompt_verdict"] = prompt_filter.check(
-            prompt_with_loras(record), record.negative_prompt or ""
-        )
+        try:
+            prompt_filter = PromptFilter.default(
+                tuple(pathlib.Path(p) for p in config.prompt_lexicons)
+            )
+            facts["prompt_verdict"] = prompt_filter.check(
+                prompt_with_loras(record), record.negative_prompt or ""
+            )
+        except Exception as exc:  # keep the evidence and record; say what failed
+            message = f"prompt filter: {type(exc).__name__}: {exc}"
+            errors.append(ErrorRecord(member_path, PROMPT_FILTER_FAILED, message))
     return facts
 
 
@@ -290,15 +295,18 @@ def _inspect_model(
     errors: list[ErrorRecord],
 ) -> t.Any:
     """The model report; its error records are the item's too."""
-    from vigil.modelfiles.scan import inspect_model
+    from vigil.modelfiles.scan import inspect_model, internal_error
     from vigil.prompts.filter import PromptFilter
 
-    prompt_filter = PromptFilter.default(
-        tuple(pathlib.Path(p) for p in config.prompt_lexicons)
-    )
-    report = inspect_model(
-        source, label=member_path or None, prompt_filter=prompt_filter
-    )
+    try:
+        prompt_filter = PromptFilter.default(
+            tuple(pathlib.Path(p) for p in config.prompt_lexicons)
+        )
+        report = inspect_model(
+            source, label=member_path or None, prompt_filter=prompt_filter
+        )
+    except Exception as exc:  # a bug must not lose the item's hashes and evidence
+        report = internal_error(member_path or "<file>", exc)
     errors.extend(
         ErrorRecord(member_path, error.reason, f"model file: {error.message}")
         for error in report.errors
