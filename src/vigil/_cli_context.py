@@ -61,6 +61,16 @@ class Context:
 
 pass_context = click.make_pass_decorator(Context)
 
+#: `--lexicon FILE` (repeatable): an operator's extra prompt-filter lexicon, shared by
+#: every verb that runs the prompt filter.
+lexicon_option = click.option(
+    "--lexicon",
+    "lexicons",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
+    help="An extra prompt-filter lexicon file (TSV, see docs/prompts.md); repeatable.",
+)
+
 
 def json_line(data: dict[str, t.Any]) -> None:
     click.echo(json.dumps(data, ensure_ascii=False))

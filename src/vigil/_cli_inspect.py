@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from vigil._cli_context import Context, json_line, pass_context
+from vigil._cli_context import Context, json_line, lexicon_option, pass_context
 from vigil.plugins import PluginError
 from vigil.triage.records import (
     ErrorRecord,
@@ -41,13 +41,7 @@ _RECORD_FIELDS = (
     multiple=True,
     help="Only these extractors (repeatable; see `vigil plugins`). Default: all.",
 )
-@click.option(
-    "--lexicon",
-    "lexicons",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
-    help="Extra prompt-filter lexicon file (repeatable).",
-)
+@lexicon_option
 @click.option(
     "--json", "as_json", is_flag=True, help="JSON Lines, one object per item."
 )

@@ -6,7 +6,7 @@ import typing as t
 
 import click
 
-from vigil._cli_context import Context, json_line, pass_context
+from vigil._cli_context import Context, json_line, lexicon_option, pass_context
 from vigil.media.errors import MediaError
 from vigil.modelfiles._globals import GlobalVerdict
 from vigil.modelfiles.base import ModelFormat, ModelLimits
@@ -40,13 +40,7 @@ def model() -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="JSON Lines, one object per model."
 )
-@click.option(
-    "--lexicon",
-    "lexicons",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
-    help="An extra prompt-filter lexicon file (repeatable), as for `vigil prompt`.",
-)
+@lexicon_option
 def scan(
     paths: tuple[pathlib.Path, ...], as_json: bool, lexicons: tuple[pathlib.Path, ...]
 ) -> None:

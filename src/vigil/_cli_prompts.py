@@ -6,7 +6,7 @@ import typing as t
 
 import click
 
-from vigil._cli_context import json_line
+from vigil._cli_context import json_line, lexicon_option
 from vigil._optional import MissingDependencyError
 from vigil.exitcodes import ExitCode
 from vigil.prompts.evaluate import (
@@ -22,13 +22,6 @@ from vigil.prompts.lexicon import LexiconError
 #: Text read from stdin for `check -` (a prompt, not a file).
 MAX_STDIN_CHARS = 1024 * 1024
 
-_LEXICON = click.option(
-    "--lexicon",
-    "lexicons",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
-    help="An extra lexicon file (TSV, see docs/prompts.md); repeatable.",
-)
 _HEAD = click.option(
     "--head",
     type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
@@ -82,7 +75,7 @@ def _line(verdict: PromptVerdict) -> str:
 @prompt.command("check")
 @click.argument("text")
 @click.option("--negative", default="", help="The negative prompt.")
-@_LEXICON
+@lexicon_option
 @_HEAD
 @_JSON
 def check(
@@ -121,7 +114,7 @@ def check(
     help="For CSV/TSV files: the label every prompt should get.",
 )
 @click.option("--show-errors", is_flag=True, help="List every disagreement.")
-@_LEXICON
+@lexicon_option
 @_HEAD
 @_JSON
 def eval_(

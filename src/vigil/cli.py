@@ -12,7 +12,7 @@ import typing as t
 import click
 
 from vigil import __version__
-from vigil._cli_context import Context, json_line, pass_context
+from vigil._cli_context import Context, json_line, lexicon_option, pass_context
 from vigil._cli_inspect import inspect
 from vigil._cli_lists import hashlist, match
 from vigil._cli_models import model
@@ -121,13 +121,7 @@ def cli(
     "Default: all. The invisible-watermark reader is the costly one (~0.4 s for a "
     "12 MP photo).",
 )
-@click.option(
-    "--lexicon",
-    "lexicons",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
-    help="Extra prompt-filter lexicon file for prompts found in images (repeatable).",
-)
+@lexicon_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option(
     "--progress/--no-progress",

@@ -66,17 +66,16 @@ class InvokeAIExtractor(Extractor):
     def extract(self, subject: Subject) -> Extraction:
         fields = read_fields(subject)
         found: list[Extraction] = []
-        text = fields.png_text("invokeai_metadata")
-        if text is not None:
-            source = "png:invokeai_metadata"
-            data = load_json_object(text, source)
-            found.append(_describe(parse_invokeai_v3(data, source)))
-        text = fields.png_text("sd-metadata")
-        if text is not None:
-            source = "png:sd-metadata"
-            data = load_json_object(text, source)
-            found.append(_describe(parse_sd_metadata(data, source)))
-        text = fields.png_text("Dream")
+        json_chunks = (
+            ("invokeai_metadata", parse_invokeai_v3),  # InvokeAI 3 and later
+            ("sd-metadata", parse_sd_metadata),  # InvokeAI 2
+        )
+        for chunk, parse in json_chunks:
+            text = fields.png_text(chunk)
+            if text is not None:
+                source = f"png:{chunk}"
+                found.append(_describe(parse(load_json_object(text, source), source)))
+        text = fields.png_text("Dream")  # the oldest releases: a command line
         if text is not None:
             found.append(_describe(parse_dream(text, "png:Dream")))
         return merge(*found)
