@@ -32,6 +32,7 @@ run: env
 test: lint typecheck pytest
 
 lint: env
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 

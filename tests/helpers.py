@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from PIL import Image
 
 from vigil.media.base import Limits
+from vigil.pipeline.work import WorkConfig
 from vigil.plugins import build_registry
 from vigil.store.store import Store
-from vigil.triage.work import WorkConfig
 
 
 def image_bytes(seed: int, size: tuple[int, int] = (96, 64), fmt: str = "PNG") -> bytes:

@@ -144,8 +144,8 @@ def test_scan_without_provenance_records_none(tmp_path: pathlib.Path) -> None:
 
 
 def test_lora_names_outside_the_prompt_are_read_by_the_filter() -> None:
+    from vigil.pipeline.work import prompt_with_loras
     from vigil.provenance.base import GenerationRecord, LoRA
-    from vigil.triage.work import prompt_with_loras
 
     record = GenerationRecord(
         tool="ComfyUI",
@@ -206,8 +206,8 @@ def test_a_failing_prompt_filter_keeps_the_evidence(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from helpers import work_config
+    from vigil.pipeline.work import FileTask, process_file
     from vigil.prompts.filter import PromptFilter
-    from vigil.triage.work import FileTask, process_file
 
     def broken(*_args: object) -> None:
         raise RuntimeError("simulated bug")

@@ -2,9 +2,9 @@ import importlib.metadata
 
 import pytest
 
-from vigil.engines.inline import InlineEngine
-from vigil.engines.local import LocalEngine
 from vigil.hashing.crypto import MD5Hasher
+from vigil.pipeline.engines.inline import InlineEngine
+from vigil.pipeline.engines.local import LocalEngine
 from vigil.plugins import PluginError, Registry, build_registry
 from vigil.testing import (
     check_engine,

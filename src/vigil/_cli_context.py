@@ -12,9 +12,9 @@ import click
 from vigil.config import Settings
 from vigil.hashing.base import ImageHasher, StreamHasher
 from vigil.media.base import Limits
+from vigil.pipeline.work import WorkConfig
 from vigil.plugins import Registry
 from vigil.store.store import Store
-from vigil.triage.work import WorkConfig
 
 
 class Context:

@@ -6,14 +6,10 @@ import sys
 import click
 
 from vigil._cli_context import Context, json_line, lexicon_option, pass_context
+from vigil.media.errors import ErrorRecord
+from vigil.pipeline.records import FileOutcome, ItemObservation, location_label
+from vigil.pipeline.work import FileTask, process_bytes, process_file
 from vigil.plugins import PluginError
-from vigil.triage.records import (
-    ErrorRecord,
-    FileOutcome,
-    ItemObservation,
-    location_label,
-)
-from vigil.triage.work import FileTask, process_bytes, process_file
 
 STDIN_LABEL = "-"
 # The generation-record fields shown in text output, in this order.

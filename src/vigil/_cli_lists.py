@@ -12,11 +12,11 @@ from vigil.hashing.pdq import PDQ_PIPELINE
 from vigil.matching.base import FormatError, HashListFormat, normalise_hash
 from vigil.matching.formats import guess_format
 from vigil.matching.matcher import MatchResult, Query, Verdict
+from vigil.pipeline.records import location_label
+from vigil.pipeline.work import FileTask, process_file
+from vigil.scans.run import item_queries
 from vigil.store.hashlists import DEFAULT_PDQ_THRESHOLD_BITS, HashListError
 from vigil.store.matches import load_matcher
-from vigil.triage.records import location_label
-from vigil.triage.scan import item_queries
-from vigil.triage.work import FileTask, process_file
 
 SNIFF_HEAD_BYTES = 4096
 

@@ -16,7 +16,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from vigil.triage.records import FileOutcome
+from vigil.pipeline.records import FileOutcome
 
 
 class RichScanProgress:

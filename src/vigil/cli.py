@@ -20,11 +20,11 @@ from vigil._cli_prompts import prompt
 from vigil._optional import MissingDependencyError
 from vigil.config import Settings
 from vigil.exitcodes import ExitCode
+from vigil.pipeline.records import FileOutcome, location_label
+from vigil.pipeline.work import FileTask, process_bytes, process_file
 from vigil.plugins import PluginError, build_registry
 from vigil.store.matches import load_matcher
 from vigil.store.store import ScanSummary
-from vigil.triage.records import FileOutcome, location_label
-from vigil.triage.work import FileTask, process_bytes, process_file
 
 log = logging.getLogger("vigil")
 
@@ -160,7 +160,7 @@ def scan(
       vigil scan --workers 8 --json dump.zip other-folder/
       vigil scan --resume 3
     """
-    from vigil.triage.scan import run_scan
+    from vigil.scans.run import run_scan
 
     if not paths and resume_id is None:
         raise click.UsageError("give at least one PATH, or --resume SCAN_ID")

@@ -11,9 +11,9 @@ import dataclasses
 import importlib.metadata
 import typing as t
 
-from vigil.engines.base import Engine
 from vigil.hashing.base import Hasher, ImageHasher, StreamHasher
 from vigil.matching.base import HashListFormat, Index
+from vigil.pipeline.engines.base import Engine
 from vigil.provenance.base import Extractor
 
 ENTRY_POINT_GROUP = "vigil.plugins"
@@ -37,12 +37,12 @@ class PluginError(Exception):
 
 
 def builtin_plugins() -> list[PluginClass]:
-    from vigil.engines.inline import InlineEngine
-    from vigil.engines.local import LocalEngine
     from vigil.hashing.crypto import MD5Hasher, SHA1Hasher, SHA256Hasher
     from vigil.hashing.pdq import PDQHasher
     from vigil.matching.formats import ALL_FORMATS
     from vigil.matching.index import ExactIndex, FlatIndex, MIHIndex
+    from vigil.pipeline.engines.inline import InlineEngine
+    from vigil.pipeline.engines.local import LocalEngine
     from vigil.provenance.c2pa import C2PAExtractor
     from vigil.provenance.camera import CameraExtractor
     from vigil.provenance.generators import GENERATOR_EXTRACTORS

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_builders import safetensors_bytes
 
+from vigil.hashing.model import ModelHash, ModelHashKind
 from vigil.matching.base import normalise_hash
 from vigil.media.errors import FileTooLargeError
 from vigil.modelfiles.fingerprints import (
@@ -18,7 +19,6 @@ from vigil.modelfiles.fingerprints import (
     fingerprint_stream,
 )
 from vigil.modelfiles.safetensors import read_header
-from vigil.provenance.base import ModelHash, ModelHashKind
 
 # The BLAKE3 reference test vectors (BLAKE3-team/BLAKE3 test_vectors.json) hash
 # inputs of `i % 251` bytes.

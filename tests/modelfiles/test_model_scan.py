@@ -19,9 +19,9 @@ from model_builders import (
 )
 
 from helpers import image_bytes
+from vigil.hashing.model import ModelHashKind
 from vigil.modelfiles.base import ModelFormat, ModelLimits
 from vigil.modelfiles.scan import inspect_model
-from vigil.provenance.base import ModelHashKind
 
 
 def write(path: pathlib.Path, data: bytes) -> pathlib.Path:

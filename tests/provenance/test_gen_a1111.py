@@ -6,7 +6,8 @@ import pytest
 from gen_builders import png, run, user_comment_jpeg
 from hypothesis import given, settings
 
-from vigil.provenance.base import LoRA, ModelHash, ModelHashKind
+from vigil.hashing.model import ModelHash, ModelHashKind
+from vigil.provenance.base import LoRA
 from vigil.provenance.generators.a1111 import A1111Extractor, parse_a1111, parse_pairs
 
 INFOTEXT = (

@@ -9,7 +9,8 @@ import pytest
 from gen_builders import chunk, png, run, with_chunks
 from hypothesis import given, settings
 
-from vigil.provenance.base import MAX_METADATA_BYTES, MetadataError
+from vigil.media.errors import MetadataError
+from vigil.provenance.base import MAX_METADATA_BYTES
 from vigil.provenance.generators._chunks import (
     MAX_PNG_TEXT_CHUNKS,
     PNG_SIGNATURE,

@@ -9,7 +9,7 @@ import pytest
 from gen_builders import run
 
 from helpers import require_fixture
-from vigil.provenance.base import ModelHash, ModelHashKind
+from vigil.hashing.model import ModelHash, ModelHashKind
 
 METADATA_ONLY = "generated/metadata_only"
 

@@ -5,7 +5,8 @@ import json
 
 from gen_builders import png, run, user_comment_jpeg
 
-from vigil.provenance.base import LoRA, ModelHash, ModelHashKind
+from vigil.hashing.model import ModelHash, ModelHashKind
+from vigil.provenance.base import LoRA
 from vigil.provenance.generators.a1111 import A1111Extractor
 from vigil.provenance.generators.fooocus import FooocusExtractor
 from vigil.provenance.generators.swarmui import SwarmUIExtractor

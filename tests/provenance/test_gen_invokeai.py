@@ -5,7 +5,8 @@ import json
 import pytest
 from gen_builders import png, run
 
-from vigil.provenance.base import LoRA, ModelHash, ModelHashKind
+from vigil.hashing.model import ModelHash, ModelHashKind
+from vigil.provenance.base import LoRA
 from vigil.provenance.generators.invokeai import InvokeAIExtractor, split_bracketed
 
 BLAKE3 = "b1" * 32

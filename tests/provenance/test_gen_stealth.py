@@ -18,7 +18,7 @@ from gen_builders import (
 from PIL import Image
 
 from vigil.media.base import MediaKind
-from vigil.provenance.base import MetadataError
+from vigil.media.errors import MetadataError
 from vigil.provenance.generators.stealth import (
     HEADER_BITS,
     StealthExtractor,

@@ -5,7 +5,9 @@ import json
 import time
 import typing as t
 
+from vigil.hashing.model import ModelHash, ModelHashKind
 from vigil.media.base import Limits, MediaKind
+from vigil.media.errors import MetadataError
 from vigil.provenance.base import (
     Evidence,
     EvidenceKind,
@@ -13,9 +15,6 @@ from vigil.provenance.base import (
     Extractor,
     GenerationRecord,
     LoRA,
-    MetadataError,
-    ModelHash,
-    ModelHashKind,
     Strength,
     Subject,
     merge_records,

@@ -12,13 +12,9 @@ from PIL import Image, PngImagePlugin, TiffImagePlugin
 
 from helpers import require_fixture
 from vigil.media.base import Limits, MediaKind
+from vigil.media.errors import MetadataError
 from vigil.media.sniff import SNIFF_BYTES, sniff_bytes
-from vigil.provenance.base import (
-    MAX_METADATA_BYTES,
-    EvidenceKind,
-    MetadataError,
-    Strength,
-)
+from vigil.provenance.base import MAX_METADATA_BYTES, EvidenceKind, Strength
 from vigil.provenance.run import Provenance, extract_all
 from vigil.provenance.xmp import (
     MAX_XMP_DEPTH,

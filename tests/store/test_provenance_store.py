@@ -6,18 +6,17 @@ import json
 
 import sqlalchemy as sa
 
+from vigil.hashing.model import ModelHash, ModelHashKind
+from vigil.pipeline.records import FileOutcome, ItemObservation
 from vigil.provenance.base import (
     Evidence,
     EvidenceKind,
     GenerationRecord,
     LoRA,
-    ModelHash,
-    ModelHashKind,
     Strength,
 )
 from vigil.store.provenance import item_evidence
 from vigil.store.store import Store
-from vigil.triage.records import FileOutcome, ItemObservation
 
 RECORD = GenerationRecord(
     tool="AUTOMATIC1111",

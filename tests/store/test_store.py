@@ -1,8 +1,9 @@
 import sqlalchemy as sa
 
 from vigil.hashing.base import HashResult
+from vigil.media.errors import ErrorRecord
+from vigil.pipeline.records import FileOutcome, ItemObservation
 from vigil.store.store import ScanStatus, Store
-from vigil.triage.records import ErrorRecord, FileOutcome, ItemObservation
 
 
 def observation(sha: str, member: str = "") -> ItemObservation:

@@ -5,6 +5,8 @@ counted in scan summaries) and a human-readable message. Callers catch `MediaErr
 record it, and go on.
 """
 
+import dataclasses
+
 
 class MediaError(Exception):
     """Base class: the input was refused or could not be read."""
@@ -96,3 +98,24 @@ class EncryptedMemberError(MediaError):
     """An archive member is encrypted and cannot be read without its password."""
 
     reason = "encrypted_member"
+
+
+class MetadataError(MediaError):
+    """Metadata was present but malformed, over a limit, or inconsistent."""
+
+    reason = "malformed_metadata"
+
+
+@dataclasses.dataclass(frozen=True)
+class ErrorRecord:
+    """A refusal or failure, with a stable reason code and a human-readable message;
+    `member_path` is "" for the file itself."""
+
+    member_path: str
+    reason: str
+    message: str
+
+    @classmethod
+    def of(cls, member_path: str, error: MediaError) -> "ErrorRecord":
+        """The record of a typed refusal."""
+        return cls(member_path, error.reason, error.message)

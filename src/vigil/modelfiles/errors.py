@@ -4,7 +4,7 @@ They subclass `MetadataError` (itself a `MediaError`), so a scan records them li
 any other refusal of untrusted input and goes on.
 """
 
-from vigil.provenance.base import MetadataError
+from vigil.media.errors import MetadataError
 
 
 class ModelFileError(MetadataError):

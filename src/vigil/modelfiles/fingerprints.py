@@ -25,8 +25,8 @@ import zlib
 
 import blake3
 
+from vigil.hashing.model import ModelHash, ModelHashKind
 from vigil.media.errors import FileTooLargeError
-from vigil.provenance.base import ModelHash, ModelHashKind
 
 MIB = 1024 * 1024
 

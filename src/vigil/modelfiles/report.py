@@ -8,13 +8,13 @@ represented by its hashes, never its data.
 import dataclasses
 import typing as t
 
+from vigil.hashing.model import ModelHash, ModelHashKind
 from vigil.modelfiles._globals import GlobalVerdict
 from vigil.modelfiles.base import Finding, JSONValue, ModelError, ModelFormat
 from vigil.modelfiles.pickles import PickleScan
 from vigil.modelfiles.risk import ModelRisk
 from vigil.modelfiles.thumbnail import EmbeddedImage
 from vigil.modelfiles.training import TrainingInfo
-from vigil.provenance.base import ModelHash, ModelHashKind
 
 
 @dataclasses.dataclass(frozen=True)

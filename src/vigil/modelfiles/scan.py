@@ -37,7 +37,7 @@ from vigil.prompts.filter import PromptFilter
 
 _THUMBNAIL_PLACEHOLDER = "<{size} characters of base64 image data: see thumbnail>"
 _GGUF_HEADER = 24  # magic, u32 version, u64 tensor count, u64 metadata count
-INTERNAL_ERROR_REASON = "internal_error"  # as vigil.triage.work records bugs
+INTERNAL_ERROR_REASON = "internal_error"  # as vigil.pipeline.work records bugs
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX only; Windows has no FIFOs
 
 

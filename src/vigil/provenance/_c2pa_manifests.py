@@ -6,7 +6,8 @@ import dataclasses
 import re
 import typing as t
 
-from vigil.provenance.base import MetadataError, Strength
+from vigil.media.errors import MetadataError
+from vigil.provenance.base import Strength
 from vigil.provenance.xmp import clean_text, match_generator, source_type_term
 
 #: Actions listed per manifest in `details` (all are still read for claims).

@@ -30,8 +30,14 @@ import warnings
 
 from PIL import Image
 
+from vigil.hashing.model import ModelHash
 from vigil.media.base import Limits, MediaKind
-from vigil.media.errors import DecodeError, MediaError, TooManyPixelsError
+from vigil.media.errors import (
+    DecodeError,
+    MediaError,
+    MetadataError,
+    TooManyPixelsError,
+)
 from vigil.media.image import register_heif_opener
 
 JSONValue = t.Any  # str | int | float | bool | None | list | dict of these
@@ -59,25 +65,6 @@ class EvidenceKind(enum.StrEnum):
     CAPTURED = "captured"  # made by a camera
     EDITED = "edited"  # edited by software (not itself a claim of AI generation)
     PROVENANCE = "provenance"  # provenance data present; says nothing about AI
-
-
-class ModelHashKind(enum.StrEnum):
-    """The fingerprint conventions of the model-sharing ecosystem."""
-
-    AUTOV1 = "autov1"  # 8 hex: legacy A1111 hash of 64 KiB at offset 1 MiB
-    AUTOV2 = "autov2"  # 10 hex: first 10 of the file's SHA-256
-    AUTOV3 = "autov3"  # 12 hex: first 12 of SHA-256 of a safetensors' tensor data
-    SHA256 = "sha256"
-    BLAKE3 = "blake3"
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelHash:
-    kind: ModelHashKind
-    value: str  # lower-case hex
-
-    def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind.value, "value": self.value}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,12 +162,6 @@ class Extraction:
 
     evidence: tuple[Evidence, ...] = ()
     records: tuple[GenerationRecord, ...] = ()
-
-
-class MetadataError(MediaError):
-    """Metadata was present but malformed, over a limit, or inconsistent."""
-
-    reason = "malformed_metadata"
 
 
 class ExtractorTimeoutError(MediaError):

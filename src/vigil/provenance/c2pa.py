@@ -22,7 +22,7 @@ import re
 import typing as t
 
 from vigil.media.base import MediaKind
-from vigil.media.errors import DecodeError
+from vigil.media.errors import DecodeError, MetadataError
 from vigil.provenance._c2pa_manifests import (
     RANK_STRENGTH,
     STATE_WORDS,
@@ -36,7 +36,6 @@ from vigil.provenance.base import (
     EvidenceKind,
     Extraction,
     Extractor,
-    MetadataError,
     Strength,
     Subject,
 )

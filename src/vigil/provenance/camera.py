@@ -22,13 +22,13 @@ import warnings
 from PIL import ExifTags, Image
 
 from vigil.media.base import MediaKind
+from vigil.media.errors import MetadataError
 from vigil.provenance.base import (
     MAX_METADATA_BYTES,
     Evidence,
     EvidenceKind,
     Extraction,
     Extractor,
-    MetadataError,
     Strength,
     Subject,
 )

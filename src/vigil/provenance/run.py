@@ -6,7 +6,7 @@ import time
 import typing as t
 
 from vigil.media.base import Limits, MediaKind
-from vigil.media.errors import MediaError
+from vigil.media.errors import ErrorRecord, MediaError
 from vigil.media.image import deadline
 from vigil.provenance.base import (
     Evidence,
@@ -16,7 +16,6 @@ from vigil.provenance.base import (
     Subject,
     merge_records,
 )
-from vigil.triage.records import ErrorRecord
 
 EXTRACTOR_FAILED_REASON = "extractor_failed"
 

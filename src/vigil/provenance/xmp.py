@@ -24,6 +24,7 @@ import xml.etree.ElementTree as ET  # safe here: DTDs are refused first
 from PIL import Image
 
 from vigil.media.base import MediaKind
+from vigil.media.errors import MetadataError
 from vigil.provenance.base import (
     MAX_METADATA_BYTES,
     Evidence,
@@ -31,7 +32,6 @@ from vigil.provenance.base import (
     Extraction,
     Extractor,
     GenerationRecord,
-    MetadataError,
     Strength,
     Subject,
 )

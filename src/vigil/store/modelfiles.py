@@ -16,7 +16,8 @@ import typing as t
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from vigil.provenance.base import ModelHashKind
+from vigil.hashing.model import ModelHashKind
+from vigil.pipeline.records import location_label
 from vigil.store.models import (
     GenerationRow,
     HashEntryRow,
@@ -27,7 +28,6 @@ from vigil.store.models import (
     ModelLinkRow,
 )
 from vigil.store.provenance import clip, text
-from vigil.triage.records import location_label
 
 if t.TYPE_CHECKING:
     from vigil.modelfiles.report import ModelReport

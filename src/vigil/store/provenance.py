@@ -13,9 +13,9 @@ import typing as t
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from vigil.pipeline.records import ItemObservation
 from vigil.provenance.base import EvidenceKind
 from vigil.store.models import EvidenceRow, GenerationRow, LocationRow
-from vigil.triage.records import ItemObservation
 
 
 @t.overload

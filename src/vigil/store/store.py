@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session
 
 from vigil.matching.matcher import MatchResult
+from vigil.pipeline.records import FileOutcome, ItemObservation
 from vigil.store import migrate
 from vigil.store.hashlists import HashListStore
 from vigil.store.matches import add_matches, scan_match_counts
@@ -31,7 +32,6 @@ from vigil.store.provenance import (
     add_provenance,
     scan_provenance_counts,
 )
-from vigil.triage.records import FileOutcome, ItemObservation
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # wait for a concurrent reader/writer rather than fail
 

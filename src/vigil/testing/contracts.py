@@ -8,11 +8,11 @@ import string
 
 from PIL import Image
 
-from vigil.engines.base import Engine
 from vigil.hashing.base import Hasher, ImageHasher, StreamHasher
 from vigil.matching.base import FormatError, HashEntry, HashListFormat, Index
 from vigil.media.base import DecodedImage, Limits, MediaKind
 from vigil.media.errors import MediaError
+from vigil.pipeline.engines.base import Engine
 from vigil.provenance.base import Extraction, Extractor, Subject
 from vigil.testing import _tasks
 

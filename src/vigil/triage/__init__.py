@@ -1,1 +1,1 @@
-"""Scan orchestration: a source becomes recorded items, hashes and error records."""
+"""Triage: priority and clusters over what scans recorded (the triage issue)."""

@@ -21,13 +21,8 @@ import weakref
 from PIL import Image
 
 from vigil.media.base import MediaKind
-from vigil.media.errors import MediaError
-from vigil.provenance.base import (
-    MAX_METADATA_BYTES,
-    MetadataError,
-    Subject,
-    read_text_limited,
-)
+from vigil.media.errors import MediaError, MetadataError
+from vigil.provenance.base import MAX_METADATA_BYTES, Subject, read_text_limited
 from vigil.provenance.generators._decode import inflate_limited
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

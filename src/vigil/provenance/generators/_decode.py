@@ -9,7 +9,8 @@ import json
 import typing as t
 import zlib
 
-from vigil.provenance.base import MAX_METADATA_BYTES, MetadataError, read_text_limited
+from vigil.media.errors import MetadataError
+from vigil.provenance.base import MAX_METADATA_BYTES, read_text_limited
 
 #: Deepest JSON nesting accepted. Real generator metadata is shallow: ComfyUI
 #: workflows (the deepest seen) nest about 8 levels (nodes, inputs, widget values,

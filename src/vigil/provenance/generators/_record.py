@@ -5,14 +5,13 @@ import math
 import re
 import typing as t
 
+from vigil.hashing.model import ModelHash, ModelHashKind
 from vigil.provenance.base import (
     Evidence,
     EvidenceKind,
     Extraction,
     GenerationRecord,
     JSONValue,
-    ModelHash,
-    ModelHashKind,
     Strength,
 )
 

@@ -13,13 +13,13 @@ import dataclasses
 import typing as t
 
 from vigil.media.base import MediaKind
+from vigil.media.errors import MetadataError
 from vigil.provenance.base import (
     Extraction,
     Extractor,
     GenerationRecord,
     JSONValue,
     LoRA,
-    MetadataError,
     Subject,
 )
 from vigil.provenance.generators._chunks import Fields, read_fields

@@ -11,14 +11,8 @@ import shlex
 import typing as t
 
 from vigil.media.base import MediaKind
-from vigil.provenance.base import (
-    Extraction,
-    Extractor,
-    GenerationRecord,
-    LoRA,
-    MetadataError,
-    Subject,
-)
+from vigil.media.errors import MetadataError
+from vigil.provenance.base import Extraction, Extractor, GenerationRecord, LoRA, Subject
 from vigil.provenance.generators._chunks import read_fields
 from vigil.provenance.generators._decode import load_json_object
 from vigil.provenance.generators._record import (

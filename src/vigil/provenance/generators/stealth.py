@@ -21,13 +21,13 @@ import numpy as np
 from PIL import Image
 
 from vigil.media.base import MediaKind
+from vigil.media.errors import MetadataError
 from vigil.provenance.base import (
     MAX_METADATA_BYTES,
     Evidence,
     EvidenceKind,
     Extraction,
     Extractor,
-    MetadataError,
     Strength,
     Subject,
 )

@@ -5,15 +5,9 @@ of JPEG/WebP files. Recent versions add `sui_models` with each model file's hash
 
 import typing as t
 
+from vigil.hashing.model import ModelHash
 from vigil.media.base import MediaKind
-from vigil.provenance.base import (
-    Extraction,
-    Extractor,
-    GenerationRecord,
-    LoRA,
-    ModelHash,
-    Subject,
-)
+from vigil.provenance.base import Extraction, Extractor, GenerationRecord, LoRA, Subject
 from vigil.provenance.generators._chunks import read_fields
 from vigil.provenance.generators._decode import load_json_object, looks_like_json_object
 from vigil.provenance.generators._record import (

@@ -6,7 +6,7 @@ the local process pool by default.
 
 import typing as t
 
-from vigil.engines.base import Engine, R, T
+from vigil.pipeline.engines.base import Engine, R, T
 
 
 class InlineEngine(Engine):

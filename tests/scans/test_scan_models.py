@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from PIL import Image, PngImagePlugin
 
 from helpers import image_bytes, work_config
-from vigil.engines.inline import InlineEngine
 from vigil.matching.base import HashEntry
+from vigil.pipeline.engines.inline import InlineEngine
+from vigil.scans.run import run_scan
 from vigil.store.store import Store
-from vigil.triage.scan import run_scan
 
 
 def _safetensors(metadata: dict[str, str], payload: bytes = b"\x00" * 16) -> bytes:

@@ -15,7 +15,7 @@ import time
 import typing as t
 from concurrent.futures.process import BrokenProcessPool
 
-from vigil.engines.base import Engine, R, T
+from vigil.pipeline.engines.base import Engine, R, T
 
 IN_FLIGHT_PER_WORKER = 4  # enough queued work to keep workers busy, bounded memory
 PARENT_POLL_SECONDS = 1.0  # how soon an orphaned worker notices and exits

@@ -8,6 +8,7 @@ import dataclasses
 import typing as t
 
 from vigil.hashing.base import HashResult
+from vigil.media.errors import ErrorRecord
 from vigil.provenance.base import Evidence, GenerationRecord
 
 if t.TYPE_CHECKING:  # the filter loads its lexicon lazily, in the workers that use it
@@ -43,15 +44,6 @@ class ItemObservation:
     prompt_verdict: "PromptVerdict | None" = None
     # a model file's fingerprints, metadata, pickle findings and model_risk
     model: "ModelReport | None" = None
-
-
-@dataclasses.dataclass(frozen=True)
-class ErrorRecord:
-    """A refusal or failure, with a stable reason code and a human-readable message."""
-
-    member_path: str
-    reason: str
-    message: str
 
 
 @dataclasses.dataclass(frozen=True)

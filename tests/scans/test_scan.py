@@ -7,12 +7,12 @@ import zipfile
 import pytest
 
 from helpers import image_bytes, store_rows, work_config
-from vigil.engines.base import Engine
-from vigil.engines.inline import InlineEngine
-from vigil.engines.local import LocalEngine
 from vigil.media.base import Limits
+from vigil.pipeline.engines.base import Engine
+from vigil.pipeline.engines.inline import InlineEngine
+from vigil.pipeline.engines.local import LocalEngine
+from vigil.scans.run import run_scan
 from vigil.store.store import Store
-from vigil.triage.scan import run_scan
 
 
 def make_tree(root: pathlib.Path) -> None:

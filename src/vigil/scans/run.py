@@ -18,14 +18,15 @@ import typing as t
 from stat import S_ISREG
 
 from vigil import __version__
-from vigil.engines.base import Engine
 from vigil.hashing.pdq import PDQ_PIPELINE
 from vigil.matching.matcher import Matcher, MatchResult, Query
+from vigil.media.errors import ErrorRecord
+from vigil.pipeline.engines.base import Engine
+from vigil.pipeline.records import FileOutcome, ItemObservation
+from vigil.pipeline.work import FileTask, WorkConfig, crash_outcome, process_file
 from vigil.store.matches import FLOOD_MAX_DISTINCT_ITEMS, quarantine_floods
 from vigil.store.modelfiles import link_models
 from vigil.store.store import ScanStatus, ScanSummary, Store
-from vigil.triage.records import ErrorRecord, FileOutcome, ItemObservation
-from vigil.triage.work import FileTask, WorkConfig, crash_outcome, process_file
 
 WALK_ERROR_REASON = "unreadable_directory"
 

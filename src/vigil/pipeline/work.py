@@ -18,20 +18,16 @@ from vigil.media.archive import ArchiveMember, walk_archive
 from vigil.media.base import Limits, MediaKind
 from vigil.media.errors import (
     EmptyFileError,
+    ErrorRecord,
     FileTooLargeError,
     FileVanishedError,
     MediaError,
 )
 from vigil.media.image import decode_image
 from vigil.media.sniff import SNIFF_BYTES, sniff_bytes, sniff_path, sniff_stream
+from vigil.pipeline.records import MEMBER_SEPARATOR, FileOutcome, ItemObservation
 from vigil.provenance.base import Extractor, GenerationRecord
 from vigil.provenance.run import extract_all
-from vigil.triage.records import (
-    MEMBER_SEPARATOR,
-    ErrorRecord,
-    FileOutcome,
-    ItemObservation,
-)
 
 INTERNAL_ERROR_REASON = "internal_error"
 CRASH_REASON = "worker_crashed"

@@ -4,11 +4,11 @@ import sqlalchemy as sa
 
 from helpers import work_config
 from vigil.demo import pattern_image
-from vigil.engines.inline import InlineEngine
 from vigil.matching.base import HashEntry
+from vigil.pipeline.engines.inline import InlineEngine
+from vigil.scans.run import run_scan
 from vigil.store.matches import load_matcher
 from vigil.store.store import Store
-from vigil.triage.scan import run_scan
 
 FLOOD_LIMIT = 3
 
