@@ -34,7 +34,7 @@ import watermark_reference as ref  # noqa: E402
 
 from vigil.media.base import Limits  # noqa: E402
 from vigil.media.sniff import SNIFF_BYTES, sniff_bytes  # noqa: E402
-from vigil.provenance.base import Subject  # noqa: E402
+from vigil.media.subject import Subject  # noqa: E402
 from vigil.provenance.watermark import (  # noqa: E402
     KNOWN_WATERMARKS,
     MIN_WATERMARK_PIXELS,

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from PIL import Image
 
 from vigil.media.base import Limits
-from vigil.pipeline.work import WorkConfig
+from vigil.pipeline.config import ScanOptions, WorkConfig, build_config
+from vigil.pipeline.records import ItemObservation
 from vigil.plugins import build_registry
 from vigil.store.store import Store
 
@@ -61,12 +62,47 @@ def work_config(
 ) -> WorkConfig:
     """Every hasher; with `provenance`, every extractor, the prompt filter and the
     model-file inspector too (as `vigil scan` runs by default)."""
-    registry = build_registry()
-    return WorkConfig(
-        limits=limits or Limits(),
-        stream_hashers=tuple(registry.stream_hashers()),
-        image_hashers=tuple(registry.image_hashers()),
-        extractors=tuple(registry.extractors()) if provenance else (),
-        score_prompts=provenance,
-        inspect_models=provenance,
+    options = ScanOptions(
+        limits=limits or Limits(), provenance=provenance, models=provenance
+    )
+    return build_config(build_registry(), options)
+
+
+def observation(
+    sha256: str,
+    member_path: str = "",
+    *,
+    size: int = 10,
+    kind: str = "png",
+    hashes: t.Sequence[t.Any] = (),
+    width: int | None = None,
+    height: int | None = None,
+    frame_count: int | None = None,
+    evidence: t.Sequence[t.Any] = (),
+    generation: t.Any = None,
+    scores: t.Sequence[t.Any] = (),
+) -> ItemObservation:
+    """An item as the stages would report it, built from plain facts: `hashes`
+    are the digests, the rest become the hash and provenance stages' results."""
+    from vigil.pipeline.stage import StageResult
+    from vigil.pipeline.stages.image_hash import ImageFacts
+    from vigil.pipeline.stages.provenance import ProvenanceResult
+
+    results: list[StageResult] = []
+    if width is not None:
+        results.append(ImageFacts(width=width, height=height, frame_count=frame_count))
+    if evidence or generation is not None:
+        results.append(
+            ProvenanceResult(evidence=tuple(evidence), generation=generation)
+        )
+    if scores:
+        results.append(StageResult(scores=tuple(scores)))
+    return ItemObservation(
+        member_path=member_path,
+        size=size,
+        mtime=1.0,
+        sha256=sha256,
+        kind=kind,
+        digests=tuple(hashes),
+        results=tuple(results),
     )

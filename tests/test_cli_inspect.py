@@ -122,7 +122,10 @@ def test_scan_stores_evidence_and_scores_found_prompts(
     with store.engine.connect() as c:
         rows = dict(
             c.execute(
-                sa.text("select prompt, prompt_decision from generation_records")
+                sa.text(
+                    "select g.prompt, s.level from generation_records g join scores s"
+                    " on s.item_id = g.item_id and s.name = 'prompt_risk'"
+                )
             ).all()
         )
         kinds = sorted(
@@ -144,7 +147,7 @@ def test_scan_without_provenance_records_none(tmp_path: pathlib.Path) -> None:
 
 
 def test_lora_names_outside_the_prompt_are_read_by_the_filter() -> None:
-    from vigil.pipeline.work import prompt_with_loras
+    from vigil.pipeline.stages.prompt import prompt_with_loras
     from vigil.provenance.base import GenerationRecord, LoRA
 
     record = GenerationRecord(

@@ -49,7 +49,7 @@ def test_builtins_are_registered_through_the_entry_point() -> None:
     assert "builtin" in {ep.name for ep in points}
     assert REGISTRY.names("hasher") == ["md5", "pdq", "sha1", "sha256"]
     assert REGISTRY.names("engine") == ["inline", "local"]
-    assert REGISTRY.plugins[("hasher", "pdq")].source == "vigil.plugins:builtin_plugins"
+    assert REGISTRY.infos[("hasher", "pdq")].source == "vigil.plugins:builtin_plugins"
 
 
 def test_duplicate_names_are_refused() -> None:

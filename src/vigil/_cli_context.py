@@ -10,10 +10,8 @@ import typing as t
 import click
 
 from vigil.config import Settings
-from vigil.hashing.base import ImageHasher, StreamHasher
-from vigil.media.base import Limits
-from vigil.pipeline.work import WorkConfig
-from vigil.plugins import Registry
+from vigil.pipeline.config import ScanOptions, WorkConfig, build_config
+from vigil.plugins import PluginError, Registry
 from vigil.store.store import Store
 
 
@@ -29,34 +27,16 @@ class Context:
             self.settings.home.mkdir(parents=True, exist_ok=True)
         return Store(self.settings.resolved_database_url)
 
-    def work_config(
-        self,
-        hashers: t.Sequence[str] = (),
-        *,
-        pdq_variants: bool = False,
-        provenance: bool = False,
-        lexicons: t.Sequence[pathlib.Path] = (),
-        extractors: t.Sequence[str] = (),
-    ) -> WorkConfig:
-        """Hashers by name (default: all), and with `provenance` the named
-        extractors (default: all), the prompt filter (with operator `lexicons`) for
-        found prompts, and the model-file inspector."""
-        names = list(hashers) or self.registry.names("hasher")
-        if "sha256" not in names:
-            names.append("sha256")  # items are keyed by SHA-256
-        chosen = [self.registry.hasher(name) for name in names]
-        return WorkConfig(
-            limits=Limits(),
-            stream_hashers=tuple(h for h in chosen if isinstance(h, StreamHasher)),
-            image_hashers=tuple(h for h in chosen if isinstance(h, ImageHasher)),
-            pdq_variants=pdq_variants,
-            extractors=(
-                tuple(self.registry.extractors(extractors)) if provenance else ()
-            ),
-            score_prompts=provenance,
-            inspect_models=provenance,
-            prompt_lexicons=tuple(str(path) for path in lexicons),
-        )
+    def work_config(self, options: ScanOptions) -> WorkConfig:
+        """The configured work for these options (one builder for every verb).
+
+        Raises:
+            click.UsageError: an unknown hasher, extractor or stage name.
+        """
+        try:
+            return build_config(self.registry, options)
+        except PluginError as exc:
+            raise click.UsageError(str(exc)) from exc
 
 
 pass_context = click.make_pass_decorator(Context)

@@ -7,9 +7,9 @@ import click
 
 from vigil._cli_context import Context, json_line, lexicon_option, pass_context
 from vigil.media.errors import ErrorRecord
+from vigil.pipeline.config import ScanOptions
 from vigil.pipeline.records import FileOutcome, ItemObservation, location_label
 from vigil.pipeline.work import FileTask, process_bytes, process_file
-from vigil.plugins import PluginError
 
 STDIN_LABEL = "-"
 # The generation-record fields shown in text output, in this order.
@@ -67,12 +67,13 @@ def inspect(
       vigil inspect --json downloads/*.jpg
       vigil inspect --extractor c2pa photo.jpg
     """
-    try:
-        config = context.work_config(
-            ["sha256"], provenance=True, lexicons=lexicons, extractors=extractors
+    config = context.work_config(
+        ScanOptions(
+            hashers=("sha256",),
+            lexicons=tuple(str(p) for p in lexicons),
+            extractors=extractors,
         )
-    except PluginError as exc:
-        raise click.UsageError(str(exc)) from exc
+    )
     for name in files:
         if name == STDIN_LABEL:
             outcome = process_bytes("<stdin>", sys.stdin.buffer.read(), config)

@@ -12,6 +12,7 @@ from vigil.hashing.pdq import PDQ_PIPELINE
 from vigil.matching.base import FormatError, HashListFormat, normalise_hash
 from vigil.matching.formats import guess_format
 from vigil.matching.matcher import MatchResult, Query, Verdict
+from vigil.pipeline.config import ScanOptions
 from vigil.pipeline.records import location_label
 from vigil.pipeline.work import FileTask, process_file
 from vigil.scans.run import item_queries
@@ -299,7 +300,9 @@ def _queries(
         except ValueError as exc:
             raise click.UsageError(f"--hash {text}: {exc}") from exc
         yield text, [Query(hash_type, value, PDQ_PIPELINE)]
-    config = context.work_config(pdq_variants=True)
+    config = context.work_config(
+        ScanOptions(pdq_variants=True, provenance=False, models=False)
+    )
     for path in files:
         outcome = process_file(FileTask(path, config))
         for error in outcome.errors:

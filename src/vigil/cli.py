@@ -4,6 +4,7 @@ Data goes to stdout (one greppable line per record, or JSON Lines with --json); 
 progress bars go to stderr. Exit codes come from `vigil.exitcodes.ExitCode`.
 """
 
+import dataclasses
 import logging
 import pathlib
 import sys
@@ -20,6 +21,7 @@ from vigil._cli_prompts import prompt
 from vigil._optional import MissingDependencyError
 from vigil.config import Settings
 from vigil.exitcodes import ExitCode
+from vigil.pipeline.config import ScanOptions
 from vigil.pipeline.records import FileOutcome, location_label
 from vigil.pipeline.work import FileTask, process_bytes, process_file
 from vigil.plugins import PluginError, build_registry
@@ -114,6 +116,11 @@ def cli(
     help="Skip provenance extraction (C2PA, generator metadata, watermarks, EXIF).",
 )
 @click.option(
+    "--no-models",
+    is_flag=True,
+    help="Skip the model-file inspector (fingerprints, pickle opcodes, model_risk).",
+)
+@click.option(
     "--extractor",
     "extractors",
     multiple=True,
@@ -138,6 +145,7 @@ def scan(
     hash_lists: tuple[str, ...],
     no_match: bool,
     no_provenance: bool,
+    no_models: bool,
     extractors: tuple[str, ...],
     lexicons: tuple[pathlib.Path, ...],
     as_json: bool,
@@ -168,37 +176,34 @@ def scan(
         raise click.UsageError("--resume takes the paths from the scan: give no PATH")
     store = context.store()
     roots: list[str] = [str(p) for p in paths]
-    matcher = None
-    if not no_match:
-        try:
-            matcher = load_matcher(store.engine, hash_lists or None) or None
-        except LookupError as exc:
-            raise click.UsageError(str(exc)) from exc
-    variants = matcher is not None and "pdq" in matcher.indexes
-    provenance = not no_provenance
-    if lexicons and provenance:
-        _check_lexicons(lexicons)
-    try:
-        config = context.work_config(
-            pdq_variants=variants,
-            provenance=provenance,
-            lexicons=lexicons,
-            extractors=extractors,
-        )
-    except PluginError as exc:
-        raise click.UsageError(str(exc)) from exc
+    options = ScanOptions(
+        provenance=not no_provenance,
+        prompts=not no_provenance,
+        models=not no_models,
+        extractors=extractors,
+        lexicons=tuple(str(path) for path in lexicons),
+        hash_lists=() if no_match else (hash_lists or None),
+    )
     if resume_id is not None:
         info = store.get_scan(resume_id)
         if info is None:
             raise click.UsageError(f"no scan with id {resume_id}")
         roots = list(info.roots)
-        config = context.work_config(
-            info.options.get("hashers", ()),
-            pdq_variants=variants,
-            provenance=provenance,
-            lexicons=lexicons,
-            extractors=extractors,
-        )
+        stored = info.options.get("options")
+        if isinstance(stored, dict):  # resume with the scan's own options
+            options = ScanOptions.from_dict(stored)
+    matcher = None
+    if options.hash_lists != ():
+        try:
+            matcher = load_matcher(store.engine, options.hash_lists) or None
+        except LookupError as exc:
+            raise click.UsageError(str(exc)) from exc
+    options = dataclasses.replace(
+        options, pdq_variants=matcher is not None and "pdq" in matcher.indexes
+    )
+    if options.lexicons and (options.provenance or options.models):
+        _check_lexicons([pathlib.Path(p) for p in options.lexicons])
+    config = context.work_config(options)
     engine_kwargs = {"workers": workers or context.settings.workers}
     engine = context.registry.engine(
         engine_name, **(engine_kwargs if engine_name == "local" else {})
@@ -219,6 +224,7 @@ def scan(
                 resume_id=resume_id,
                 progress=reporter,
                 matcher=matcher,
+                options=options,
             )
     except KeyboardInterrupt:
         click.echo("interrupted: run the same command again to resume", err=True)
@@ -311,10 +317,9 @@ def hash_(
       vigil hash --json *.png
       cat image.webp | vigil hash -
     """
-    try:
-        config = context.work_config(hashers)
-    except PluginError as exc:
-        raise click.UsageError(str(exc)) from exc
+    config = context.work_config(
+        ScanOptions(hashers=hashers, provenance=False, models=False)
+    )
     for name in files:
         if name == STDIN_LABEL:
             outcome = process_bytes("<stdin>", sys.stdin.buffer.read(), config)
@@ -395,9 +400,7 @@ def demo_build(
 @pass_context
 def plugins(context: Context, as_json: bool) -> None:
     """List loaded plugins (hashers, engines, formats, indexes) and their source."""
-    for info in sorted(
-        context.registry.plugins.values(), key=lambda i: (i.kind, i.name)
-    ):
+    for info in sorted(context.registry.infos.values(), key=lambda i: (i.kind, i.name)):
         if as_json:
             json_line({"kind": info.kind, "name": info.name, "source": info.source})
         else:

@@ -14,13 +14,20 @@ import typing as t
 from vigil.hashing.base import Hasher, ImageHasher, StreamHasher
 from vigil.matching.base import HashListFormat, Index
 from vigil.pipeline.engines.base import Engine
+from vigil.pipeline.stage import Stage
 from vigil.provenance.base import Extractor
 
 ENTRY_POINT_GROUP = "vigil.plugins"
 
 PluginClass = (
-    type[Hasher] | type[Engine] | type[HashListFormat] | type[Index] | type[Extractor]
+    type[Hasher]
+    | type[Engine]
+    | type[HashListFormat]
+    | type[Index]
+    | type[Extractor]
+    | type[Stage]
 )
+P = t.TypeVar("P")
 
 #: Plugin kinds, checked with issubclass (never hasattr).
 KINDS: dict[str, type[t.Any]] = {
@@ -29,6 +36,7 @@ KINDS: dict[str, type[t.Any]] = {
     "hash_list_format": HashListFormat,
     "index": Index,
     "extractor": Extractor,
+    "stage": Stage,
 }
 
 
@@ -43,11 +51,8 @@ def builtin_plugins() -> list[PluginClass]:
     from vigil.matching.index import ExactIndex, FlatIndex, MIHIndex
     from vigil.pipeline.engines.inline import InlineEngine
     from vigil.pipeline.engines.local import LocalEngine
-    from vigil.provenance.c2pa import C2PAExtractor
-    from vigil.provenance.camera import CameraExtractor
-    from vigil.provenance.generators import GENERATOR_EXTRACTORS
-    from vigil.provenance.watermark import InvisibleWatermarkExtractor
-    from vigil.provenance.xmp import XMPExtractor
+    from vigil.pipeline.stages import BUILTIN_STAGES
+    from vigil.provenance.builtin import builtin_extractors
 
     return [
         MD5Hasher,
@@ -61,11 +66,9 @@ def builtin_plugins() -> list[PluginClass]:
         FlatIndex,
         MIHIndex,
         # extractors in priority order: the first one's generation record wins ties
-        *GENERATOR_EXTRACTORS,
-        C2PAExtractor,
-        XMPExtractor,
-        InvisibleWatermarkExtractor,
-        CameraExtractor,
+        *builtin_extractors(),
+        # stages in pipeline order
+        *BUILTIN_STAGES,
     ]
 
 
@@ -79,26 +82,26 @@ class PluginInfo:
 
 @dataclasses.dataclass
 class Registry:
-    plugins: dict[tuple[str, str], PluginInfo] = dataclasses.field(default_factory=dict)
+    infos: dict[tuple[str, str], PluginInfo] = dataclasses.field(default_factory=dict)
 
     def register(self, cls: type[t.Any], source: str) -> None:
         kind = _kind_of(cls)
         name = cls.__dict__.get("name") or getattr(cls, "name", None)
         if not isinstance(name, str) or not name:
             raise PluginError(f"{cls.__qualname__} from {source} has no stable `name`")
-        if (kind, name) in self.plugins:
-            other = self.plugins[(kind, name)]
+        if (kind, name) in self.infos:
+            other = self.infos[(kind, name)]
             raise PluginError(
                 f"{kind} name {name!r} claimed by both {other.source} and {source}"
             )
-        self.plugins[(kind, name)] = PluginInfo(kind, name, cls, source)
+        self.infos[(kind, name)] = PluginInfo(kind, name, cls, source)
 
     def names(self, kind: str) -> list[str]:
-        return sorted(name for (k, name) in self.plugins if k == kind)
+        return sorted(name for (k, name) in self.infos if k == kind)
 
     def get(self, kind: str, name: str) -> type[t.Any]:
         try:
-            return self.plugins[(kind, name)].cls
+            return self.infos[(kind, name)].cls
         except KeyError:
             known = ", ".join(self.names(kind)) or "none"
             raise PluginError(f"no {kind} named {name!r} (known: {known})") from None
@@ -120,13 +123,27 @@ class Registry:
         first one's generation record wins ties), or the named ones in that order."""
         chosen = [
             info.cls
-            for (kind, name), info in self.plugins.items()
+            for (kind, name), info in self.infos.items()
             if kind == "extractor" and (not names or name in names)
         ]
         unknown = set(names) - {cls.name for cls in chosen}
         if unknown:
             self.get("extractor", sorted(unknown)[0])  # raises with the known names
         return [t.cast(Extractor, cls()) for cls in chosen]
+
+    def plugins(self, kind: type[P]) -> list[P]:
+        """Default-configured instances of every plugin of one kind, in
+        registration order: `registry.plugins(Hasher)`."""
+        return [
+            info.cls() for info in self.infos.values() if issubclass(info.cls, kind)
+        ]
+
+    def names_in_order(self, kind: str) -> list[str]:
+        """Names of one kind in registration order (the order stages run in)."""
+        return [name for (k, name) in self.infos if k == kind]
+
+    def stage(self, name: str) -> Stage:
+        return t.cast(Stage, self.get("stage", name)())
 
     def engine(self, name: str, **kwargs: t.Any) -> Engine:
         return t.cast(Engine, self.get("engine", name)(**kwargs))

@@ -23,7 +23,8 @@ from helpers import require_fixture
 from vigil.media.base import Limits, MediaKind
 from vigil.media.errors import MediaError
 from vigil.media.sniff import SNIFF_BYTES, sniff_bytes
-from vigil.provenance.base import EvidenceKind, Extraction, Strength, Subject
+from vigil.media.subject import Subject
+from vigil.provenance.base import EvidenceKind, Extraction, Strength
 from vigil.provenance.c2pa import (
     MIME_TYPES,
     C2PAExtractor,

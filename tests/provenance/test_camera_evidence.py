@@ -14,13 +14,8 @@ from helpers import require_fixture
 from vigil.media.base import Limits, MediaKind
 from vigil.media.errors import MediaError
 from vigil.media.sniff import SNIFF_BYTES, sniff_bytes
-from vigil.provenance.base import (
-    EvidenceKind,
-    Extraction,
-    Extractor,
-    Strength,
-    Subject,
-)
+from vigil.media.subject import Subject
+from vigil.provenance.base import EvidenceKind, Extraction, Extractor, Strength
 from vigil.provenance.camera import CameraExtractor
 from vigil.provenance.run import Provenance, extract_all
 from vigil.provenance.xmp import XMPExtractor

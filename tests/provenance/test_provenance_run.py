@@ -8,6 +8,7 @@ import typing as t
 from vigil.hashing.model import ModelHash, ModelHashKind
 from vigil.media.base import Limits, MediaKind
 from vigil.media.errors import MetadataError
+from vigil.media.subject import Subject
 from vigil.provenance.base import (
     Evidence,
     EvidenceKind,
@@ -16,7 +17,6 @@ from vigil.provenance.base import (
     GenerationRecord,
     LoRA,
     Strength,
-    Subject,
     merge_records,
 )
 from vigil.provenance.run import EXTRACTOR_FAILED_REASON, extract_all

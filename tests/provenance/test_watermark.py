@@ -16,10 +16,11 @@ from PIL import Image
 import helpers
 from vigil.media.base import Limits, MediaKind
 from vigil.media.sniff import SNIFF_BYTES, sniff_bytes
+from vigil.media.subject import Subject
 from vigil.provenance import _watermark_bands as null_model
 from vigil.provenance import _watermark_messages as messages
 from vigil.provenance import watermark as wm
-from vigil.provenance.base import EvidenceKind, Strength, Subject
+from vigil.provenance.base import EvidenceKind, Strength
 from vigil.provenance.run import Provenance, extract_all
 
 EXTRACTOR = wm.InvisibleWatermarkExtractor()

@@ -172,6 +172,8 @@ def test_model_files_may_be_larger_than_the_file_limit(
     summary = run_scan(store, [str(tree)], config=config, engine=InlineEngine())
     assert summary.models.model_files == 1
     assert summary.errors_by_reason == {"file_too_large": 1}  # big.bin only
-    plain = dataclasses.replace(config, inspect_models=False)
+    plain = dataclasses.replace(
+        config, stages=tuple(s for s in config.stages if s.name != "model")
+    )
     again = run_scan(store, [str(tree)], config=plain, engine=InlineEngine())
     assert again.errors_by_reason == {"file_too_large": 2}

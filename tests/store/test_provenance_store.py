@@ -3,9 +3,11 @@ per scan."""
 
 import dataclasses
 import json
+import typing as t
 
 import sqlalchemy as sa
 
+from helpers import observation
 from vigil.hashing.model import ModelHash, ModelHashKind
 from vigil.pipeline.records import FileOutcome, ItemObservation
 from vigil.provenance.base import (
@@ -45,11 +47,8 @@ CAMERA = Evidence(
 )
 
 
-def _item(sha: str, **facts: object) -> ItemObservation:
-    base = ItemObservation(
-        member_path="", size=5, mtime=None, sha256=sha, kind="png", hashes=()
-    )
-    return dataclasses.replace(base, **facts)  # type: ignore[arg-type]
+def _item(sha: str, **facts: t.Any) -> ItemObservation:
+    return observation(sha, size=5, **facts)
 
 
 def test_evidence_and_record_are_stored_once_per_item(store: Store) -> None:

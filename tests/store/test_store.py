@@ -1,5 +1,6 @@
 import sqlalchemy as sa
 
+from helpers import observation as make_observation
 from vigil.hashing.base import HashResult
 from vigil.media.errors import ErrorRecord
 from vigil.pipeline.records import FileOutcome, ItemObservation
@@ -7,12 +8,9 @@ from vigil.store.store import ScanStatus, Store
 
 
 def observation(sha: str, member: str = "") -> ItemObservation:
-    return ItemObservation(
-        member_path=member,
-        size=10,
-        mtime=1.0,
-        sha256=sha,
-        kind="png",
+    return make_observation(
+        sha,
+        member,
         hashes=(
             HashResult("sha256", sha, "sha256"),
             HashResult(

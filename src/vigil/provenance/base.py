@@ -24,21 +24,15 @@ Design notes:
 import abc
 import dataclasses
 import enum
-import io
 import typing as t
-import warnings
-
-from PIL import Image
 
 from vigil.hashing.model import ModelHash
-from vigil.media.base import Limits, MediaKind
+from vigil.media.base import MediaKind
 from vigil.media.errors import (
-    DecodeError,
     MediaError,
     MetadataError,
-    TooManyPixelsError,
 )
-from vigil.media.image import register_heif_opener
+from vigil.media.subject import Subject
 
 JSONValue = t.Any  # str | int | float | bool | None | list | dict of these
 
@@ -166,62 +160,6 @@ class Extraction:
 
 class ExtractorTimeoutError(MediaError):
     reason = "extractor_timeout"
-
-
-class Subject:
-    """The item an extractor reads: its bytes, sniffed kind and limits.
-
-    The Pillow image is opened lazily, once, and shared by every extractor:
-    `image()` gives headers, text chunks and EXIF without decoding pixels;
-    `pixels()` decodes the first frame at full resolution (for LSB and watermark
-    readers), refusing images over the pixel limit.
-    """
-
-    def __init__(self, data: bytes, kind: MediaKind, limits: Limits) -> None:
-        self.data = data
-        self.kind = kind
-        self.limits = limits
-        self._image: Image.Image | None = None
-        self._loaded = False
-
-    def image(self) -> Image.Image:
-        """The opened image (headers, text chunks, EXIF, XMP); pixels not decoded,
-        so metadata of images over the pixel limit is still read."""
-        if self._image is None:
-            if not self.kind.is_image:
-                raise DecodeError(f"{self.kind.value} is not an image")
-            if self.kind is MediaKind.HEIF:
-                register_heif_opener()
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # hostile headers warn a lot
-                    self._image = Image.open(io.BytesIO(self.data))
-            except Exception as exc:  # Pillow raises many types on hostile input
-                raise DecodeError(f"cannot open image: {exc}") from exc
-        return self._image
-
-    def pixels(self) -> Image.Image:
-        """The first frame decoded at full resolution, within the pixel limit."""
-        image = self.image()
-        if not self._loaded:
-            width, height = image.size
-            if width * height > self.limits.max_pixels:
-                raise TooManyPixelsError(
-                    f"{width}x{height} is over the {self.limits.max_pixels}-pixel limit"
-                )
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    image.seek(0)
-                    image.load()
-            except MediaError:
-                raise
-            except Image.DecompressionBombError as exc:
-                raise TooManyPixelsError(str(exc)) from exc
-            except Exception as exc:
-                raise DecodeError(f"cannot decode pixels: {exc}") from exc
-            self._loaded = True
-        return image
 
 
 class Extractor(abc.ABC):

@@ -23,6 +23,7 @@ import typing as t
 
 from vigil.media.base import MediaKind
 from vigil.media.errors import DecodeError, MetadataError
+from vigil.media.subject import Subject
 from vigil.provenance._c2pa_manifests import (
     RANK_STRENGTH,
     STATE_WORDS,
@@ -37,7 +38,6 @@ from vigil.provenance.base import (
     Extraction,
     Extractor,
     Strength,
-    Subject,
 )
 from vigil.provenance.xmp import (
     clean_text,

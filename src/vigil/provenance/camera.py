@@ -23,6 +23,7 @@ from PIL import ExifTags, Image
 
 from vigil.media.base import MediaKind
 from vigil.media.errors import MetadataError
+from vigil.media.subject import Subject
 from vigil.provenance.base import (
     MAX_METADATA_BYTES,
     Evidence,
@@ -30,7 +31,6 @@ from vigil.provenance.base import (
     Extraction,
     Extractor,
     Strength,
-    Subject,
 )
 from vigil.provenance.xmp import clean_text, match_generator, metadata_image
 

@@ -8,12 +8,12 @@ import typing as t
 from vigil.media.base import Limits, MediaKind
 from vigil.media.errors import ErrorRecord, MediaError
 from vigil.media.image import deadline
+from vigil.media.subject import Subject
 from vigil.provenance.base import (
     Evidence,
     Extractor,
     ExtractorTimeoutError,
     GenerationRecord,
-    Subject,
     merge_records,
 )
 
@@ -43,7 +43,14 @@ def extract_all(
 ) -> Provenance:
     """Run each extractor that reads `kind`; errors become records and the rest go
     on. Evidence keeps the extractors' order."""
-    subject = Subject(data, kind, limits)
+    return extract_subject(
+        Subject(data, kind, limits, member_path=member_path), extractors
+    )
+
+
+def extract_subject(subject: Subject, extractors: t.Sequence[Extractor]) -> Provenance:
+    """`extract_all` over a subject whose decodes other stages share."""
+    kind, member_path = subject.kind, subject.member_path
     evidence: list[Evidence] = []
     records: list[GenerationRecord] = []
     errors: list[ErrorRecord] = []

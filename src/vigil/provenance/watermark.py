@@ -43,6 +43,7 @@ import pywt
 from PIL import Image
 
 from vigil.media.base import MediaKind
+from vigil.media.subject import Subject
 from vigil.provenance._watermark_bands import (
     BAND_THRESHOLDS,
     REPORTED_BANDS,
@@ -58,13 +59,7 @@ from vigil.provenance._watermark_messages import (
     PixelType,
     Reading,
 )
-from vigil.provenance.base import (
-    Evidence,
-    EvidenceKind,
-    Extraction,
-    Extractor,
-    Subject,
-)
+from vigil.provenance.base import Evidence, EvidenceKind, Extraction, Extractor
 
 UInt8Array = npt.NDArray[np.uint8]
 #: RIFF chunks looked at to tell lossy from lossless WebP (VP8X, ICCP, ANIM, EXIF

@@ -25,6 +25,7 @@ from PIL import Image
 
 from vigil.media.base import MediaKind
 from vigil.media.errors import MetadataError
+from vigil.media.subject import Subject
 from vigil.provenance.base import (
     MAX_METADATA_BYTES,
     Evidence,
@@ -33,7 +34,6 @@ from vigil.provenance.base import (
     Extractor,
     GenerationRecord,
     Strength,
-    Subject,
 )
 
 #: IPTC digital source types (last path segment of the NewsCodes URI, compared

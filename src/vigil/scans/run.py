@@ -9,8 +9,6 @@ finds the unfinished scan by its key (the roots and the options that change resu
 
 import dataclasses
 import functools
-import hashlib
-import json
 import os
 import pathlib
 import time
@@ -21,9 +19,11 @@ from vigil import __version__
 from vigil.hashing.pdq import PDQ_PIPELINE
 from vigil.matching.matcher import Matcher, MatchResult, Query
 from vigil.media.errors import ErrorRecord
+from vigil.pipeline.config import ScanOptions, WorkConfig
 from vigil.pipeline.engines.base import Engine
 from vigil.pipeline.records import FileOutcome, ItemObservation
-from vigil.pipeline.work import FileTask, WorkConfig, crash_outcome, process_file
+from vigil.pipeline.work import FileTask, crash_outcome, process_file
+from vigil.scans.key import scan_key
 from vigil.store.matches import FLOOD_MAX_DISTINCT_ITEMS, quarantine_floods
 from vigil.store.modelfiles import link_models
 from vigil.store.store import ScanStatus, ScanSummary, Store
@@ -62,17 +62,6 @@ class SourceFile:
 class WalkProblem:
     path: str
     message: str
-
-
-def scan_key(roots: t.Sequence[str], config: WorkConfig) -> str:
-    """Identify "the same scan": same roots and same result-changing options."""
-    identity = {
-        "roots": sorted(roots),
-        "limits": dataclasses.asdict(config.limits),
-        "hashers": [h.name for h in (*config.stream_hashers, *config.image_hashers)],
-        "extractors": [f"{e.name}/{e.version}" for e in config.extractors],
-    }
-    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
 def enumerate_source(roots: t.Sequence[str]) -> t.Iterator[SourceFile | WalkProblem]:
@@ -121,12 +110,16 @@ def run_scan(
     progress: ScanProgress | None = None,
     matcher: Matcher | None = None,
     flood_limit: int = FLOOD_MAX_DISTINCT_ITEMS,
+    options: ScanOptions | None = None,
 ) -> ScanSummary:
-    """Scan `roots` (resuming an unfinished scan of the same roots) and summarise it."""
+    """Scan `roots` (resuming an unfinished scan of the same roots) and summarise it.
+
+    `options` are stored with a new scan so that `--resume` rebuilds the same
+    configuration; they and `config` make the scan key."""
     progress = progress or _NoProgress()
     roots = resolve_roots(roots) if resume_id is None else list(roots)
-    key = scan_key(roots, config)
-    scan_id = _open_scan(store, key, roots, config, resume_id)
+    key = scan_key(roots, config, options)
+    scan_id = _open_scan(store, key, roots, config, options, resume_id)
     started = time.monotonic()
     status = ScanStatus.INTERRUPTED
     try:
@@ -207,6 +200,7 @@ def _open_scan(
     key: str,
     roots: list[str],
     config: WorkConfig,
+    options: ScanOptions | None,
     resume_id: int | None,
 ) -> int:
     if resume_id is not None:
@@ -219,9 +213,8 @@ def _open_scan(
     if existing is not None:
         store.begin_run(existing.id)
         return existing.id
-    options = {
-        "limits": dataclasses.asdict(config.limits),
-        "hashers": [h.name for h in (*config.stream_hashers, *config.image_hashers)],
-        "extractors": [e.name for e in config.extractors],
+    stored = {
+        "work": config.identity(),
+        "options": options.as_dict() if options is not None else None,
     }
-    return store.create_scan(key, roots, options, __version__)
+    return store.create_scan(key, roots, stored, __version__)

@@ -67,7 +67,6 @@ def add_model_file(
             crc32=prints.get("crc32"),
             dangerous=report.is_dangerous_to_load,
             risk_level=report.risk.level.value,
-            model_risk=report.risk.score,
             report=_report_json(report),
             recorded_at=now,
         )

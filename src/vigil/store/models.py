@@ -245,8 +245,8 @@ class EvidenceRow(Base):
 class GenerationRow(Base):
     """The normalised generation record of an item (at most one per item).
 
-    The prompt is kept for the prompt filter; `prompt_risk` and `prompt_decision` are
-    its verdict (NULL until scored). Seeds are decimal text: ComfyUI seeds reach
+    The prompt is kept for the prompt filter, whose verdict is the item's
+    `prompt_risk` score. Seeds are decimal text: ComfyUI seeds reach
     2**64 - 1, past a signed 64-bit column.
     """
 
@@ -273,15 +273,13 @@ class GenerationRow(Base):
     loras: Mapped[str] = mapped_column(Text)  # JSON list of {name, weight, hash, kind}
     other_models: Mapped[str] = mapped_column(Text)  # JSON list of names
     extra: Mapped[str] = mapped_column(Text)  # JSON object
-    prompt_risk: Mapped[float | None] = mapped_column(Float)
-    prompt_decision: Mapped[str | None] = mapped_column(String(8))
-    prompt_triggers: Mapped[str | None] = mapped_column(Text)  # JSON list
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ModelFileRow(Base):
     """A model file (safetensors, PyTorch, pickle, GGUF, ONNX) seen as an item: its
-    fingerprints, whether loading it would run code, and `model_risk`."""
+    fingerprints, whether loading it would run code, and its risk level (the
+    `model_risk` score itself is in `scores`)."""
 
     __tablename__ = "model_files"
 
@@ -297,7 +295,6 @@ class ModelFileRow(Base):
     crc32: Mapped[str | None] = mapped_column(String(8))
     dangerous: Mapped[bool] = mapped_column(Boolean)  # unpickling would run code
     risk_level: Mapped[str] = mapped_column(String(16))  # unknown | low | review | high
-    model_risk: Mapped[float | None] = mapped_column(Float)
     report: Mapped[str] = mapped_column(Text)  # JSON: ModelReport.as_dict(), capped
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
@@ -323,3 +320,25 @@ class ModelLinkRow(Base):
     entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("hash_entries.id", ondelete="CASCADE")
     )
+
+
+class ScoreRow(Base):
+    """One signal's score of one item (prompt_risk, model_risk, ai_likelihood, ...),
+    in [0, 1], with its level, reasons and the detector that made it."""
+
+    __tablename__ = "scores"
+    __table_args__ = (
+        UniqueConstraint("item_id", "name", "detector", name="uq_scores_item_name"),
+        Index("ix_scores_name_value", "name", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    level: Mapped[str] = mapped_column(String(32))
+    reasons: Mapped[str] = mapped_column(Text)  # JSON list of sentences
+    details: Mapped[str] = mapped_column(Text)  # JSON object
+    detector: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

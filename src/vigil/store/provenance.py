@@ -14,8 +14,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from vigil.pipeline.records import ItemObservation
+from vigil.pipeline.stages.prompt import PROMPT_RISK
 from vigil.provenance.base import EvidenceKind
-from vigil.store.models import EvidenceRow, GenerationRow, LocationRow
+from vigil.store.models import EvidenceRow, GenerationRow, LocationRow, ScoreRow
 
 
 @t.overload
@@ -78,7 +79,6 @@ def add_provenance(
     )
     if exists is not None:
         return
-    verdict = observation.prompt_verdict
     session.add(
         GenerationRow(
             item_id=item_id,
@@ -99,13 +99,6 @@ def add_provenance(
             loras=json.dumps([lora.as_dict() for lora in record.loras]),
             other_models=json.dumps(list(record.other_models), ensure_ascii=False),
             extra=json.dumps(dict(record.extra), ensure_ascii=False),
-            prompt_risk=verdict.score if verdict else None,
-            prompt_decision=verdict.decision.value if verdict else None,
-            prompt_triggers=(
-                json.dumps(verdict.as_dict()["triggers"], ensure_ascii=False)
-                if verdict
-                else None
-            ),
             recorded_at=now,
         )
     )
@@ -140,12 +133,12 @@ def scan_provenance_counts(engine: Engine, scan_id: int) -> ProvenanceCounts:
         )
         by_decision = dict(
             session.execute(
-                select(GenerationRow.prompt_decision, func.count())
+                select(ScoreRow.level, func.count())
                 .where(
-                    GenerationRow.item_id.in_(items_in_scan),
-                    GenerationRow.prompt_decision.is_not(None),
+                    ScoreRow.item_id.in_(items_in_scan),
+                    ScoreRow.name == PROMPT_RISK,
                 )
-                .group_by(GenerationRow.prompt_decision)
+                .group_by(ScoreRow.level)
             ).all()
         )
     return ProvenanceCounts(

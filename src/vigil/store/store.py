@@ -32,6 +32,7 @@ from vigil.store.provenance import (
     add_provenance,
     scan_provenance_counts,
 )
+from vigil.store.scores import add_scores
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # wait for a concurrent reader/writer rather than fail
 
@@ -219,6 +220,7 @@ class Store:
                 )
                 _add_hashes(session, item_id, observation)
                 add_provenance(session, item_id, observation, now)
+                add_scores(session, item_id, observation.scores, now)
                 if observation.model is not None:
                     add_model_file(session, item_id, observation.model, now)
                 if matches and observation.member_path in matches:

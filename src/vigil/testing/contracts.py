@@ -12,8 +12,9 @@ from vigil.hashing.base import Hasher, ImageHasher, StreamHasher
 from vigil.matching.base import FormatError, HashEntry, HashListFormat, Index
 from vigil.media.base import DecodedImage, Limits, MediaKind
 from vigil.media.errors import MediaError
+from vigil.media.subject import Subject
 from vigil.pipeline.engines.base import Engine
-from vigil.provenance.base import Extraction, Extractor, Subject
+from vigil.provenance.base import Extraction, Extractor
 from vigil.testing import _tasks
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")

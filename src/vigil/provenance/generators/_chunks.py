@@ -22,7 +22,8 @@ from PIL import Image
 
 from vigil.media.base import MediaKind
 from vigil.media.errors import MediaError, MetadataError
-from vigil.provenance.base import MAX_METADATA_BYTES, Subject, read_text_limited
+from vigil.media.subject import Subject
+from vigil.provenance.base import MAX_METADATA_BYTES, read_text_limited
 from vigil.provenance.generators._decode import inflate_limited
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -14,13 +14,13 @@ import typing as t
 
 from vigil.media.base import MediaKind
 from vigil.media.errors import MetadataError
+from vigil.media.subject import Subject
 from vigil.provenance.base import (
     Extraction,
     Extractor,
     GenerationRecord,
     JSONValue,
     LoRA,
-    Subject,
 )
 from vigil.provenance.generators._chunks import Fields, read_fields
 from vigil.provenance.generators._comfy_graph import MAX_NODES, Graph

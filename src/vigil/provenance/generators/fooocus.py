@@ -10,13 +10,8 @@ import re
 import typing as t
 
 from vigil.media.base import MediaKind
-from vigil.provenance.base import (
-    Extraction,
-    Extractor,
-    GenerationRecord,
-    LoRA,
-    Subject,
-)
+from vigil.media.subject import Subject
+from vigil.provenance.base import Extraction, Extractor, GenerationRecord, LoRA
 from vigil.provenance.generators._chunks import read_fields
 from vigil.provenance.generators._decode import load_json_object, looks_like_json_object
 from vigil.provenance.generators._record import (

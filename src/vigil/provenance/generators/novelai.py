@@ -26,13 +26,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from vigil.media.base import MediaKind
 from vigil.media.errors import MediaError, TooManyPixelsError
+from vigil.media.subject import Subject
 from vigil.provenance.base import (
     Extraction,
     Extractor,
     GenerationRecord,
     JSONValue,
     Strength,
-    Subject,
 )
 from vigil.provenance.generators._chunks import read_fields
 from vigil.provenance.generators._decode import load_json_object, looks_like_json_object

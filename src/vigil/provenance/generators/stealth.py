@@ -22,6 +22,7 @@ from PIL import Image
 
 from vigil.media.base import MediaKind
 from vigil.media.errors import MetadataError
+from vigil.media.subject import Subject
 from vigil.provenance.base import (
     MAX_METADATA_BYTES,
     Evidence,
@@ -29,7 +30,6 @@ from vigil.provenance.base import (
     Extraction,
     Extractor,
     Strength,
-    Subject,
 )
 from vigil.provenance.generators import a1111, swarmui
 from vigil.provenance.generators._decode import (
