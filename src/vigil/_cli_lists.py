@@ -79,7 +79,7 @@ def create(
         info = store.hashlists.create(
             name,
             description=description,
-            pdq_threshold_bits=threshold,
+            thresholds={"pdq": threshold},
             pdq_pipeline=pdq_pipeline,
             is_suppression=suppression,
         )
@@ -125,7 +125,7 @@ def import_(
             if create_list and list_name not in {i.name for i in store.hashlists.all()}:
                 store.hashlists.create(
                     list_name,
-                    pdq_threshold_bits=threshold or DEFAULT_PDQ_THRESHOLD_BITS,
+                    thresholds={"pdq": threshold or DEFAULT_PDQ_THRESHOLD_BITS},
                 )
             try:
                 result = store.hashlists.import_entries(
@@ -178,7 +178,7 @@ def list_(context: Context, as_json: bool) -> None:
                 kind = " suppression" if info.is_suppression else ""
                 click.echo(
                     f"{info.name} version {info.version} entries {info.entries} "
-                    f"threshold {info.pdq_threshold_bits}{kind}"
+                    f"threshold {_thresholds(info.thresholds)}{kind}"
                 )
 
 
@@ -206,7 +206,7 @@ def set_threshold(context: Context, name: str, bits: int) -> None:
     with _store(context) as store:
         info = store.hashlists.set_threshold(name, bits)
     click.echo(
-        f"{info.name} threshold {info.pdq_threshold_bits} version {info.version}"
+        f"{info.name} threshold {_thresholds(info.thresholds)} version {info.version}"
     )
 
 
@@ -332,3 +332,10 @@ def _store(context: Context) -> t.Iterator[t.Any]:
         raise click.ClickException(str(exc)) from exc
     finally:
         store.close()
+
+
+def _thresholds(thresholds: t.Mapping[str, int]) -> str:
+    """`31`, or `pdq 31, toy 8` when a list has thresholds for several types."""
+    if set(thresholds) <= {"pdq"}:
+        return str(thresholds.get("pdq", DEFAULT_PDQ_THRESHOLD_BITS))
+    return ", ".join(f"{name} {bits}" for name, bits in sorted(thresholds.items()))

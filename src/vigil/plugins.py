@@ -12,6 +12,7 @@ import importlib.metadata
 import typing as t
 
 from vigil.hashing.base import Hasher, ImageHasher, StreamHasher
+from vigil.hashing.types import BUILTIN, HashType, HashTypes
 from vigil.matching.base import HashListFormat, Index
 from vigil.pipeline.engines.base import Engine
 from vigil.pipeline.stage import Stage
@@ -48,7 +49,7 @@ def builtin_plugins() -> list[PluginClass]:
     from vigil.hashing.crypto import MD5Hasher, SHA1Hasher, SHA256Hasher
     from vigil.hashing.pdq import PDQHasher
     from vigil.matching.formats import ALL_FORMATS
-    from vigil.matching.index import ExactIndex, FlatIndex, MIHIndex
+    from vigil.matching.index import ExactIndex, FlatIndex, LinearIndex, MIHIndex
     from vigil.pipeline.engines.inline import InlineEngine
     from vigil.pipeline.engines.local import LocalEngine
     from vigil.pipeline.stages import BUILTIN_STAGES
@@ -64,6 +65,7 @@ def builtin_plugins() -> list[PluginClass]:
         *ALL_FORMATS,
         ExactIndex,
         FlatIndex,
+        LinearIndex,
         MIHIndex,
         # extractors in priority order: the first one's generation record wins ties
         *builtin_extractors(),
@@ -137,6 +139,16 @@ class Registry:
         return [
             info.cls() for info in self.infos.values() if issubclass(info.cls, kind)
         ]
+
+    def hash_types(self) -> HashTypes:
+        """The built-in hash types and every registered hasher's own."""
+        declared = [self.hasher(name).hash_type for name in self.names("hasher")]
+        return BUILTIN.with_types(t for t in declared if t.name not in BUILTIN)
+
+    def index_for(self, hash_type: HashType) -> Index:
+        """A new index of the plugin the hash type names (`HashType.index`)."""
+        cls = t.cast(type[Index], self.get("index", hash_type.index))
+        return cls.for_type(hash_type)
 
     def names_in_order(self, kind: str) -> list[str]:
         """Names of one kind in registration order (the order stages run in)."""

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vigil.matching.base import HEX_LENGTHS as HEX_DIGITS
 from vigil.matching.base import FormatError, HashEntry, HashListFormat
 from vigil.matching.formats import ALL_FORMATS, guess_format
 from vigil.matching.formats._fields import HASH_TYPES, HEX_RULES
@@ -45,7 +44,7 @@ extras = st.dictionaries(
 def hash_values(hash_type: str) -> st.SearchStrategy[str]:
     rule = HEX_RULES.get(hash_type)
     if rule is not None:
-        size = HEX_DIGITS[rule]
+        size = rule.hex_length or 1
         return st.text("0123456789abcdef", min_size=size, max_size=size)
     return st.text(
         string.ascii_letters + string.digits + "+/=", min_size=1, max_size=40

@@ -14,7 +14,10 @@ def flip(value: str, bits: int, seed: int = 0) -> str:
 
 
 BASE = f"{random.Random(1).getrandbits(256):064x}"
-LISTS = [ListRef(1, "known", 3, 31, "unknown"), ListRef(2, "strict", 1, 10, "unknown")]
+LISTS = [
+    ListRef(1, "known", 3, {"pdq": 31}, "unknown"),
+    ListRef(2, "strict", 1, {"pdq": 10}, "unknown"),
+]
 
 
 def make(suppressed: tuple[tuple[str, str], ...] = ()) -> Matcher:

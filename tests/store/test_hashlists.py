@@ -54,11 +54,11 @@ def test_duplicate_entries_in_one_file_are_refused(store: Store) -> None:
 
 def test_threshold_is_validated_and_names_are_unique(store: Store) -> None:
     with pytest.raises(HashListError, match="0-64"):
-        store.hashlists.create("x", pdq_threshold_bits=65)
-    store.hashlists.create("x", pdq_threshold_bits=0)
+        store.hashlists.create("x", thresholds={"pdq": 65})
+    store.hashlists.create("x", thresholds={"pdq": 0})
     with pytest.raises(HashListError, match="already exists"):
         store.hashlists.create("x")
-    assert store.hashlists.set_threshold("x", 40).pdq_threshold_bits == 40
+    assert store.hashlists.set_threshold("x", 40).thresholds == {"pdq": 40}
     store.hashlists.delete("x")
     with pytest.raises(HashListError, match="no hash list named 'x'"):
         store.hashlists.get("x")

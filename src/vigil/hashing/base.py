@@ -19,6 +19,7 @@ import abc
 import dataclasses
 import typing as t
 
+from vigil.hashing.types import BUILTIN, HashType
 from vigil.media.base import DecodedImage
 
 
@@ -52,6 +53,16 @@ class Hasher(abc.ABC):
 
     name: t.ClassVar[str]
     hex_length: t.ClassVar[int]  # length of the lower-case hex value
+
+    @property
+    def hash_type(self) -> HashType:
+        """What the values are: validation, distance, threshold, index. A built-in
+        type of this name, else a cryptographic type of this hex length; perceptual
+        hashers override it."""
+        known = BUILTIN.get(self.name)
+        if known is not None:
+            return known
+        return HashType(name=self.name, hex_length=self.hex_length)
 
     def examples(self) -> list[HasherExample]:
         """Benign byte inputs with known values; empty where none are available."""

@@ -23,20 +23,7 @@ import typing as t
 import numpy as np
 import numpy.typing as npt
 
-#: Hash types Vigil normalises. Others (photodna, video_tmk, ...) stay opaque.
-#: autov1/autov2/autov3/blake3/crc32 are model-file fingerprints (see
-#: vigil.modelfiles.fingerprints); their lengths are the ecosystem's truncations.
-HEX_LENGTHS: dict[str, int] = {
-    "md5": 32,
-    "sha1": 40,
-    "sha256": 64,
-    "pdq": 64,
-    "autov1": 8,
-    "autov2": 10,
-    "autov3": 12,
-    "blake3": 64,
-    "crc32": 8,
-}
+from vigil.hashing.types import BUILTIN, HashType
 
 
 class FormatError(ValueError):
@@ -75,18 +62,7 @@ def normalise_hash(hash_type: str, value: str) -> str:
     Raises:
         ValueError: a known type whose value is not hex of the right length.
     """
-    value = value.strip()
-    length = HEX_LENGTHS.get(hash_type)
-    if length is None:
-        if not value:
-            raise ValueError(f"empty {hash_type} value")
-        return value
-    lowered = value.lower()
-    if len(lowered) != length or any(c not in "0123456789abcdef" for c in lowered):
-        raise ValueError(
-            f"{hash_type} must be {length} hex digits, got {len(value)} characters"
-        )
-    return lowered
+    return BUILTIN.normalise(hash_type, value)
 
 
 class HashListFormat(abc.ABC):
@@ -128,6 +104,12 @@ class Index(abc.ABC):
     """
 
     name: t.ClassVar[str]
+
+    @classmethod
+    def for_type(cls, hash_type: HashType) -> "Index":
+        """An empty index for one hash type (how scans make indexes: the hash type
+        names its index plugin, and the plugin builds itself for the type)."""
+        return cls(hash_type)  # type: ignore[call-arg]
 
     @abc.abstractmethod
     def add(self, ids: t.Sequence[int], values: t.Sequence[str]) -> None:

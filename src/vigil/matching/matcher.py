@@ -1,9 +1,10 @@
 """The Matcher: an item's hashes against every loaded hash list, with list safety rules.
 
-Rules, from the hash-lists issue: a perceptual hash within the list's threshold is a
-match; between the threshold and `NEAR_REVIEW_MAX_BITS` it is "near, review" and never a
-match; entries of suppression lists (or items whose own hash is on one) never match; a
-quarantined entry's matches are held for review, not reported. Every result keeps the
+Rules, from the hash-lists issue: a perceptual hash within the list's threshold for
+its type is a match; between the threshold and the type's `near_review_bits` it is
+"near, review" and never a match; entries of suppression lists (or items whose own
+hash is on one) never match; a quarantined entry's matches are held for review, not
+reported. Every result keeps the
 distance, the query variant that hit, both qualities and the list's name and version.
 """
 
@@ -11,17 +12,13 @@ import dataclasses
 import enum
 import typing as t
 
+from vigil.hashing.types import BUILTIN, HashType, HashTypes
 from vigil.matching.base import Index
 from vigil.matching.index import make_index
 
-# Hash-lists issue: distances between the list threshold and 52 bits are reported as
-# "near, review", never as matches.
-NEAR_REVIEW_MAX_BITS = 52
-PERCEPTUAL_TYPES = frozenset({"pdq"})
-# Lists name file digests of videos separately (NCMEC, StopNCII `VideoMD5`), but they
-# are digests of the file bytes, the same as Vigil's own md5/sha256 of any item.
-SAME_AS: dict[str, str] = {"video_md5": "md5", "video_sha256": "sha256"}
 ORIGINAL_VARIANT = "original"
+#: Builds the index for one hash type (the registry's, in scans).
+IndexFactory = t.Callable[[HashType], Index]
 
 
 class Verdict(enum.StrEnum):
@@ -35,8 +32,15 @@ class ListRef:
     id: int
     name: str
     version: int
-    pdq_threshold_bits: int
+    # match thresholds in bits by perceptual hash type; a type not named here uses
+    # its default (`HashType.default_threshold_bits`)
+    thresholds: t.Mapping[str, int]
     pdq_pipeline: str
+
+    def threshold(self, hash_type: HashType) -> int:
+        if not hash_type.is_perceptual:
+            return 0
+        return self.thresholds.get(hash_type.name, hash_type.default_threshold_bits)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,11 +107,12 @@ class Matcher:
         lists: t.Iterable[ListRef],
         entries: t.Iterable[EntryRef],
         suppressed: t.Iterable[tuple[str, str]] = (),
+        *,
+        hash_types: HashTypes = BUILTIN,
+        index_factory: IndexFactory = make_index,
     ) -> None:
         self.lists = {ref.id: ref for ref in lists}
-        self.max_threshold_bits = max(
-            (ref.pdq_threshold_bits for ref in self.lists.values()), default=0
-        )
+        self.hash_types = hash_types
         self.suppressed = frozenset(suppressed)
         self.entries: dict[int, EntryRef] = {}
         self.indexes: dict[str, Index] = {}
@@ -116,14 +121,24 @@ class Matcher:
             if entry.list_id not in self.lists or entry.key in self.suppressed:
                 continue
             self.entries[entry.id] = entry
-            hash_type = SAME_AS.get(entry.hash_type, entry.hash_type)
+            hash_type = hash_types.canonical(entry.hash_type)
             ids, values = pending.setdefault(hash_type, ([], []))
             ids.append(entry.id)
             values.append(entry.value)
-        for hash_type, (ids, values) in pending.items():
-            index = make_index(hash_type)
+        for name, (ids, values) in pending.items():
+            index = index_factory(self._type(name))
             index.add(ids, values)
-            self.indexes[hash_type] = index
+            self.indexes[name] = index
+        self.max_threshold_bits = {
+            name: max(
+                (ref.threshold(self._type(name)) for ref in self.lists.values()),
+                default=0,
+            )
+            for name in self.indexes
+        }
+
+    def _type(self, name: str) -> HashType:
+        return self.hash_types.get(name) or HashType(name=name, hex_length=None)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -150,20 +165,18 @@ class Matcher:
         index = self.indexes.get(query.hasher)
         if index is None:
             return
-        perceptual = query.hasher in PERCEPTUAL_TYPES
+        hash_type = self._type(query.hasher)
         # Only the image as given is searched out to the near-review band; a rotation
         # or crop is looked up for matches only. Wide searches cost near brute force
         # on big lists, and one per image is enough to surface the near misses.
-        if not perceptual:
-            radius = 0
-        elif query.variant == ORIGINAL_VARIANT:
-            radius = NEAR_REVIEW_MAX_BITS
-        else:
-            radius = self.max_threshold_bits
+        radius = hash_type.search_radius(
+            self.max_threshold_bits[query.hasher],
+            near=query.variant == ORIGINAL_VARIANT,
+        )
         for hit in index.search(query.value, radius):
             entry = self.entries[hit.id]
             hash_list = self.lists[entry.list_id]
-            threshold = hash_list.pdq_threshold_bits if perceptual else 0
+            threshold = hash_list.threshold(hash_type)
             if hit.distance > threshold:
                 verdict = Verdict.NEAR_REVIEW
             elif entry.is_quarantined:

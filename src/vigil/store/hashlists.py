@@ -27,12 +27,18 @@ from sqlalchemy import (
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from vigil.hashing.types import (
+    BUILTIN,
+    PDQ,
+    PDQ_MATCH_THRESHOLD_BITS,
+    HashType,
+    HashTypes,
+)
 from vigil.matching.base import FormatError, HashEntry
 from vigil.store.models import HashEntryRow, HashListRow, ImportRowRow, utcnow
 
 # ThreatExchange PDQ docs: 31 bits is the recommended match threshold for PDQ.
-DEFAULT_PDQ_THRESHOLD_BITS = 31
-PDQ_HASH_BITS = 256
+DEFAULT_PDQ_THRESHOLD_BITS = PDQ_MATCH_THRESHOLD_BITS
 IMPORT_BATCH_ROWS = 5_000  # rows per INSERT: bounded memory, few round trips
 UNKNOWN_PIPELINE = "unknown"
 # A Core insert (not the ORM's bulk path): the staging rows need no objects, and this
@@ -50,7 +56,7 @@ class HashListInfo:
     name: str
     description: str
     version: int
-    pdq_threshold_bits: int
+    thresholds: dict[str, int]  # match threshold in bits by perceptual hash type
     pdq_pipeline: str
     is_suppression: bool
     created_at: dt.datetime
@@ -76,9 +82,16 @@ class ImportResult:
     version: int
 
 
-def validate_threshold(bits: int) -> int:
-    if not 0 <= bits <= PDQ_HASH_BITS // 4:
-        raise HashListError(f"PDQ threshold must be 0-64 bits, got {bits}")
+def validate_threshold(bits: int, hash_type: HashType = PDQ) -> int:
+    """A threshold of a quarter of the hash length at most (64 bits for PDQ):
+    further than that, unrelated images match."""
+    if not hash_type.is_perceptual or hash_type.bits is None:
+        raise HashListError(f"{hash_type.name} is matched exactly: it has no threshold")
+    if not 0 <= bits <= hash_type.bits // 4:
+        raise HashListError(
+            f"{hash_type.name} threshold must be 0-{hash_type.bits // 4} bits, "
+            f"got {bits}"
+        )
     return bits
 
 
@@ -93,11 +106,15 @@ class HashListStore:
         name: str,
         *,
         description: str = "",
-        pdq_threshold_bits: int = DEFAULT_PDQ_THRESHOLD_BITS,
+        thresholds: t.Mapping[str, int] | None = None,
         pdq_pipeline: str = UNKNOWN_PIPELINE,
         is_suppression: bool = False,
+        hash_types: HashTypes = BUILTIN,
     ) -> HashListInfo:
-        validate_threshold(pdq_threshold_bits)
+        """A new empty list; `thresholds` by hash type (default: PDQ's 31 bits)."""
+        chosen = dict(thresholds or {PDQ.name: DEFAULT_PDQ_THRESHOLD_BITS})
+        for type_name, bits in chosen.items():
+            validate_threshold(bits, _perceptual(hash_types, type_name))
         if not name or len(name) > 128:
             raise HashListError("a hash list needs a name of 1-128 characters")
         now = utcnow()
@@ -108,7 +125,7 @@ class HashListStore:
                 name=name,
                 description=description,
                 version=1,
-                pdq_threshold_bits=pdq_threshold_bits,
+                thresholds=json.dumps(chosen, sort_keys=True),
                 pdq_pipeline=pdq_pipeline,
                 is_suppression=is_suppression,
                 created_at=now,
@@ -131,11 +148,20 @@ class HashListStore:
             rows = session.scalars(select(HashListRow).order_by(HashListRow.name))
             return [_info(session, row) for row in rows]
 
-    def set_threshold(self, name: str, bits: int) -> HashListInfo:
-        validate_threshold(bits)
+    def set_threshold(
+        self,
+        name: str,
+        bits: int,
+        hash_type: str = PDQ.name,
+        hash_types: HashTypes = BUILTIN,
+    ) -> HashListInfo:
+        """Change one hash type's threshold (a new list version)."""
+        validate_threshold(bits, _perceptual(hash_types, hash_type))
         with Session(self.engine) as session, session.begin():
             row = _row(session, name)
-            row.pdq_threshold_bits = bits
+            thresholds = json.loads(row.thresholds or "{}")
+            thresholds[hash_type] = bits
+            row.thresholds = json.dumps(thresholds, sort_keys=True)
             row.version += 1
             row.updated_at = utcnow()
         return self.get(name)
@@ -318,7 +344,7 @@ def _info(session: Session, row: HashListRow) -> HashListInfo:
         name=row.name,
         description=row.description,
         version=row.version,
-        pdq_threshold_bits=row.pdq_threshold_bits,
+        thresholds=list_thresholds(row),
         pdq_pipeline=row.pdq_pipeline,
         is_suppression=row.is_suppression,
         created_at=row.created_at,
@@ -327,3 +353,16 @@ def _info(session: Session, row: HashListRow) -> HashListInfo:
         entries_by_type=tuple((k, n) for k, n in counts),
         quarantined=quarantined or 0,
     )
+
+
+def list_thresholds(row: HashListRow) -> dict[str, int]:
+    """A list's thresholds by hash type, as stored."""
+    found = json.loads(row.thresholds or "{}")
+    return {str(k): int(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+def _perceptual(hash_types: HashTypes, name: str) -> HashType:
+    known = hash_types.get(name)
+    if known is None:
+        raise HashListError(f"unknown hash type {name!r}")
+    return known

@@ -10,7 +10,17 @@ import typing as t
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from vigil.matching.matcher import EntryRef, ListRef, Matcher, MatchResult, Verdict
+from vigil.hashing.types import BUILTIN, HashTypes
+from vigil.matching.index import make_index
+from vigil.matching.matcher import (
+    EntryRef,
+    IndexFactory,
+    ListRef,
+    Matcher,
+    MatchResult,
+    Verdict,
+)
+from vigil.store.hashlists import list_thresholds
 from vigil.store.models import HashEntryRow, HashListRow, MatchRow, utcnow
 
 # One entry matching dozens of distinct items in one scan is far more likely a colliding
@@ -20,9 +30,16 @@ FLOOD_MAX_DISTINCT_ITEMS = 50
 LOAD_BATCH_ROWS = 10_000  # rows fetched at a time when loading lists
 
 
-def load_matcher(engine: Engine, list_names: t.Sequence[str] | None = None) -> Matcher:
+def load_matcher(
+    engine: Engine,
+    list_names: t.Sequence[str] | None = None,
+    *,
+    hash_types: HashTypes = BUILTIN,
+    index_factory: IndexFactory = make_index,
+) -> Matcher:
     """A Matcher over the named lists (default: every list that is not a suppression
-    list), with every suppression list's hashes suppressed."""
+    list), with every suppression list's hashes suppressed. `hash_types` and
+    `index_factory` come from the registry, so registered hash types are matched."""
     with Session(engine) as session:
         rows = session.scalars(select(HashListRow)).all()
         known = {row.name for row in rows}
@@ -56,7 +73,7 @@ def load_matcher(engine: Engine, list_names: t.Sequence[str] | None = None) -> M
         )
         return Matcher(
             lists=[
-                ListRef(r.id, r.name, r.version, r.pdq_threshold_bits, r.pdq_pipeline)
+                ListRef(r.id, r.name, r.version, list_thresholds(r), r.pdq_pipeline)
                 for r in chosen
             ],
             entries=(
@@ -82,6 +99,8 @@ def load_matcher(engine: Engine, list_names: t.Sequence[str] | None = None) -> M
                 ) in entries
             ),
             suppressed=[(hash_type, value) for hash_type, value in suppressed],
+            hash_types=hash_types,
+            index_factory=index_factory,
         )
 
 

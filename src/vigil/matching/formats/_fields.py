@@ -8,32 +8,19 @@ import datetime as dt
 import re
 import typing as t
 
-from vigil.matching.base import HEX_LENGTHS, FormatError, HashEntry, normalise_hash
+from vigil.hashing.types import BUILTIN, HashType
+from vigil.matching.base import FormatError, HashEntry, normalise_hash
 
 #: Longest record any format accepts (a text line, a JSON record, an XML entry).
 #: Vigil's choice: the largest hashes exchanged as text (TMK+PDQF video signatures)
 #: are a few hundred KB; a single record past 1 MiB is not a hash list.
 MAX_RECORD_BYTES = 1024 * 1024
 
-#: Hash types the formats accept, each with the type whose hex rules it follows.
-#: md5, sha1, sha256 and pdq are checked by `normalise_hash`; video_md5 and
-#: video_sha256 (python-threatexchange names for the file digests of a video) are
-#: held to the same hex rules; the rest are licensed or variable-length signatures,
-#: kept as opaque strings.
-HEX_RULES: dict[str, str] = {
-    "md5": "md5",
-    "sha1": "sha1",
-    "sha256": "sha256",
-    "pdq": "pdq",
-    "video_md5": "md5",
-    "video_sha256": "sha256",
-    # model fingerprints (vigil.modelfiles.fingerprints)
-    "autov1": "autov1",
-    "autov2": "autov2",
-    "autov3": "autov3",
-    "blake3": "blake3",
-    "crc32": "crc32",
-}
+#: Hash types the formats accept: every built-in type (md5, sha1, sha256, pdq, the
+#: video digests python-threatexchange names video_md5 and video_sha256, and the
+#: model fingerprints), checked by its own hex rules; and licensed or
+#: variable-length signatures, kept as opaque strings.
+HEX_RULES: dict[str, HashType] = dict(BUILTIN)
 OPAQUE_TYPES: frozenset[str] = frozenset(
     {
         "photodna",
@@ -71,12 +58,12 @@ def normalise(hash_type: str, value: str, *, line: int | None) -> str:
     if rule is not None:
         # Fast path with the same result as normalise_hash, which reports failures.
         stripped = value.strip()
-        if len(stripped) == HEX_LENGTHS[rule] and _HEX.fullmatch(stripped):
+        if len(stripped) == rule.hex_length and _HEX.fullmatch(stripped):
             return stripped.lower()
     if len(value) > MAX_RECORD_BYTES:
         raise FormatError(f"{hash_type} value longer than the record limit", line=line)
     try:
-        return normalise_hash(rule or hash_type, value)
+        return normalise_hash(hash_type, value)
     except ValueError as exc:
         raise FormatError(f"{hash_type}: {exc}", line=line) from None
 

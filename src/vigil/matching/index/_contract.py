@@ -10,21 +10,19 @@ import typing as t
 import numpy as np
 import numpy.typing as npt
 
-from vigil.matching.base import HEX_LENGTHS, IndexHit
+from vigil.hashing.types import BUILTIN, HashType
+from vigil.matching.base import IndexHit
 from vigil.matching.index import _bits
 
-#: Hash types whose Hamming distance means something (BLAKE3 and SHA-256 are also
-#: 256-bit hex, but a near miss of a cryptographic hash is no match).
-HAMMING_TYPES = frozenset({"pdq"})
 
-
-def check_hash_type(hash_type: str) -> None:
-    """Refuse hash types that are not 256-bit hex (PDQ is the one Vigil knows)."""
-    if hash_type not in HAMMING_TYPES or HEX_LENGTHS.get(hash_type) != (
-        _bits.HASH_HEX_LENGTH
-    ):
+def check_hash_type(hash_type: str | HashType) -> None:
+    """Refuse hash types that are not 256-bit perceptual hex (BLAKE3 and SHA-256 are
+    also 256-bit hex, but a near miss of a cryptographic hash is no match)."""
+    known = BUILTIN.get(hash_type) if isinstance(hash_type, str) else hash_type
+    if known is None or not known.is_perceptual or known.bits != _bits.HASH_BITS:
+        name = hash_type if isinstance(hash_type, str) else hash_type.name
         raise ValueError(
-            f"{hash_type!r} is not a {_bits.HASH_BITS}-bit hex hash type; "
+            f"{name!r} is not a {_bits.HASH_BITS}-bit perceptual hex hash type; "
             "use the exact index for it"
         )
 

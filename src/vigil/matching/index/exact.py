@@ -9,7 +9,8 @@ import typing as t
 
 import numpy as np
 
-from vigil.matching.base import Index, IndexHit, normalise_hash
+from vigil.hashing.types import BUILTIN, HashType
+from vigil.matching.base import Index, IndexHit
 from vigil.matching.index import persist
 
 EXACT_FORMAT_VERSION = 1
@@ -18,14 +19,17 @@ EXACT_FORMAT_VERSION = 1
 class ExactIndex(Index):
     """Value -> ids; several ids may share a value, an id holds one value.
 
-    Values are normalised with `normalise_hash(hash_type, value)`, so upper-case hex
+    Values are normalised by their hash type (`HashType.normalise`), so upper-case hex
     matches lower-case and a malformed hash of a known type raises ValueError.
     """
 
     name: t.ClassVar[str] = "exact"
 
-    def __init__(self, hash_type: str = "sha256") -> None:
-        self.hash_type = hash_type
+    def __init__(self, hash_type: "str | HashType" = "sha256") -> None:
+        known = BUILTIN.get(hash_type) if isinstance(hash_type, str) else hash_type
+        self.hash_type = hash_type if isinstance(hash_type, str) else hash_type.name
+        # unknown types are opaque strings: stripped, compared as given
+        self._type = known or HashType(name=self.hash_type, hex_length=None)
         self._ids_by_value: dict[str, list[int]] = {}
         self._value_by_id: dict[int, str] = {}
 
@@ -39,7 +43,7 @@ class ExactIndex(Index):
         if len(ids) != len(values):
             raise ValueError(f"{len(ids)} ids but {len(values)} values")
         keys = [int(key) for key in ids]
-        normalised = [normalise_hash(self.hash_type, value) for value in values]
+        normalised = [self._type.normalise(value) for value in values]
         if len(set(keys)) != len(keys):
             raise ValueError("ids repeat within one add")
         present = [key for key in keys if key in self._value_by_id]
@@ -70,7 +74,7 @@ class ExactIndex(Index):
                 f"the exact index only answers radius 0, not {radius}; "
                 "near-duplicate search needs a perceptual hash index"
             )
-        holders = self._ids_by_value.get(normalise_hash(self.hash_type, value), [])
+        holders = self._ids_by_value.get(self._type.normalise(value), [])
         return [IndexHit(id=key, distance=0) for key in sorted(holders)]
 
     def __len__(self) -> int:

@@ -11,6 +11,7 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
+from vigil.hashing.types import HashType
 from vigil.matching.base import Index, IndexHit
 from vigil.matching.index import _bits, persist
 from vigil.matching.index._contract import (
@@ -33,8 +34,9 @@ class FlatIndex(Index):
 
     name: t.ClassVar[str] = "faiss_flat"
 
-    def __init__(self, hash_type: str = "pdq") -> None:
+    def __init__(self, hash_type: "str | HashType" = "pdq") -> None:
         check_hash_type(hash_type)
+        hash_type = hash_type if isinstance(hash_type, str) else hash_type.name
         self.hash_type = hash_type
         self._index = faiss.IndexBinaryIDMap(faiss.IndexBinaryFlat(_bits.HASH_BITS))
 

@@ -13,6 +13,7 @@ import typing as t
 import numpy as np
 import numpy.typing as npt
 
+from vigil.hashing.types import HashType
 from vigil.matching.base import Index, IndexHit
 from vigil.matching.index import _bits, persist
 from vigil.matching.index._contract import (
@@ -62,7 +63,7 @@ class MIHIndex(Index):
 
     def __init__(
         self,
-        hash_type: str = "pdq",
+        hash_type: "str | HashType" = "pdq",
         *,
         chunk_bits: int = DEFAULT_CHUNK_BITS,
         min_table_rows: int = MIN_TABLE_ROWS,
@@ -76,6 +77,7 @@ class MIHIndex(Index):
                 query scans the segment instead.
         """
         check_hash_type(hash_type)
+        hash_type = hash_type if isinstance(hash_type, str) else hash_type.name
         if chunk_bits not in CHUNK_BITS_CHOICES:
             raise ValueError(f"chunk_bits must be one of {CHUNK_BITS_CHOICES}")
         self.hash_type = hash_type
