@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from vigil.store.store import Store
+from vigil.store.store import SQLStore as Store
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 # VIGIL_SHARED_DIR lets a run pretend ../shared is elsewhere (or absent).

@@ -12,7 +12,7 @@ from vigil.media.base import Limits
 from vigil.pipeline.config import ScanOptions, WorkConfig, build_config
 from vigil.pipeline.records import ItemObservation
 from vigil.plugins import build_registry
-from vigil.store.store import Store
+from vigil.store.store import SQLStore as Store
 
 
 def image_bytes(seed: int, size: tuple[int, int] = (96, 64), fmt: str = "PNG") -> bytes:

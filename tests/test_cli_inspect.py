@@ -14,7 +14,7 @@ from PIL import Image, PngImagePlugin
 
 from helpers import image_bytes
 from vigil.cli import cli
-from vigil.store.store import Store
+from vigil.store.store import SQLStore as Store
 
 A1111_PNG = "generated/metadata_only/AUTOMATIC1111__automatic1111_cropped.png"
 C2PA_AI = "c2pa/ai/composite-dst.jpg"

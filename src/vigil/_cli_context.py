@@ -12,7 +12,7 @@ import click
 from vigil.config import Settings
 from vigil.pipeline.config import ScanOptions, WorkConfig, build_config
 from vigil.plugins import PluginError, Registry
-from vigil.store.store import Store
+from vigil.store.base import Store
 
 
 class Context:
@@ -25,7 +25,9 @@ class Context:
     def store(self) -> Store:
         if self.settings.database_url is None:
             self.settings.home.mkdir(parents=True, exist_ok=True)
-        return Store(self.settings.resolved_database_url)
+        from vigil.store import open_store
+
+        return open_store(self.settings.resolved_database_url)
 
     def work_config(self, options: ScanOptions) -> WorkConfig:
         """The configured work for these options (one builder for every verb).

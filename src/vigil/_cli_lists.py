@@ -17,7 +17,6 @@ from vigil.pipeline.records import location_label
 from vigil.pipeline.work import FileTask, process_file
 from vigil.scans.run import item_queries
 from vigil.store.hashlists import DEFAULT_PDQ_THRESHOLD_BITS, HashListError
-from vigil.store.matches import load_matcher
 
 SNIFF_HEAD_BYTES = 4096
 
@@ -278,7 +277,11 @@ def match(
         raise click.UsageError("give FILE arguments or --hash TYPE:VALUE")
     with _store(context) as store:
         try:
-            matcher = load_matcher(store.engine, hash_lists or None)
+            matcher = store.matcher(
+                hash_lists or None,
+                hash_types=context.registry.hash_types(),
+                index_factory=context.registry.index_for,
+            )
         except LookupError as exc:
             raise click.UsageError(str(exc)) from exc
     matched = False

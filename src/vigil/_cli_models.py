@@ -168,7 +168,6 @@ def links(context: Context, scan_id: int | None, as_json: bool) -> None:
       vigil model links
       vigil model links --scan 3 --json
     """
-    from vigil.store.modelfiles import scan_links
 
     store = context.store()
     try:
@@ -179,7 +178,7 @@ def links(context: Context, scan_id: int | None, as_json: bool) -> None:
             scan_id = scans[-1].id
         elif store.get_scan(scan_id) is None:
             raise click.UsageError(f"no scan with id {scan_id}")
-        found = scan_links(store.engine, scan_id)
+        found = store.model_links(scan_id)
     finally:
         store.close()
     for link in found:

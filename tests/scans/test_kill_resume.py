@@ -11,7 +11,7 @@ import time
 import pytest
 
 from helpers import image_bytes, store_rows
-from vigil.store.store import Store
+from vigil.store.store import SQLStore as Store
 
 FILES = 160
 KILL_AFTER_FILES = 30

@@ -12,7 +12,7 @@ from vigil.pipeline.engines.base import Engine
 from vigil.pipeline.engines.inline import InlineEngine
 from vigil.pipeline.engines.local import LocalEngine
 from vigil.scans.run import run_scan
-from vigil.store.store import Store
+from vigil.store.store import SQLStore as Store
 
 
 def make_tree(root: pathlib.Path) -> None:

@@ -8,7 +8,7 @@ from vigil.matching.base import HashEntry
 from vigil.pipeline.engines.inline import InlineEngine
 from vigil.scans.run import run_scan
 from vigil.store.matches import load_matcher
-from vigil.store.store import Store
+from vigil.store.store import SQLStore as Store
 
 FLOOD_LIMIT = 3
 

@@ -14,7 +14,7 @@ from helpers import image_bytes, work_config
 from vigil.matching.base import HashEntry
 from vigil.pipeline.engines.inline import InlineEngine
 from vigil.scans.run import run_scan
-from vigil.store.store import Store
+from vigil.store.store import SQLStore as Store
 
 
 def _safetensors(metadata: dict[str, str], payload: bytes = b"\x00" * 16) -> bytes:

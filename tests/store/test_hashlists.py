@@ -2,7 +2,7 @@ import pytest
 
 from vigil.matching.base import FormatError, HashEntry
 from vigil.store.hashlists import HashListError
-from vigil.store.store import Store
+from vigil.store.store import SQLStore as Store
 
 MD5 = ["0" * 31 + str(i) for i in range(10)]
 

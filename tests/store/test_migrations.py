@@ -6,7 +6,8 @@ from sqlalchemy import inspect
 
 from vigil.store import migrate
 from vigil.store.models import Base
-from vigil.store.store import Store, create_db_engine
+from vigil.store.store import SQLStore as Store
+from vigil.store.store import create_db_engine
 
 
 def test_migrations_build_exactly_the_models(tmp_path: pathlib.Path) -> None:

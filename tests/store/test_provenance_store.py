@@ -18,7 +18,7 @@ from vigil.provenance.base import (
     Strength,
 )
 from vigil.store.provenance import item_evidence
-from vigil.store.store import Store
+from vigil.store.store import SQLStore as Store
 
 RECORD = GenerationRecord(
     tool="AUTOMATIC1111",

@@ -4,7 +4,8 @@ from helpers import observation as make_observation
 from vigil.hashing.base import HashResult
 from vigil.media.errors import ErrorRecord
 from vigil.pipeline.records import FileOutcome, ItemObservation
-from vigil.store.store import ScanStatus, Store
+from vigil.store.records import ScanStatus
+from vigil.store.store import SQLStore as Store
 
 
 def observation(sha: str, member: str = "") -> ItemObservation:

@@ -24,9 +24,9 @@ from vigil.pipeline.engines.base import Engine
 from vigil.pipeline.records import FileOutcome, ItemObservation
 from vigil.pipeline.work import FileTask, crash_outcome, process_file
 from vigil.scans.key import scan_key
-from vigil.store.matches import FLOOD_MAX_DISTINCT_ITEMS, quarantine_floods
-from vigil.store.modelfiles import link_models
-from vigil.store.store import ScanStatus, ScanSummary, Store
+from vigil.store.base import Store
+from vigil.store.matches import FLOOD_MAX_DISTINCT_ITEMS
+from vigil.store.records import ScanStatus, ScanSummary
 
 WALK_ERROR_REASON = "unreadable_directory"
 
@@ -146,12 +146,10 @@ def run_scan(
             store.record_file(scan_id, outcome, matches)
             if matches:
                 hit = [r.entry.id for rs in matches.values() for r in rs]
-                for entry_id in quarantine_floods(
-                    store.engine, scan_id, hit, flood_limit
-                ):
+                for entry_id in store.quarantine_floods(scan_id, hit, flood_limit):
                     matcher.quarantine(entry_id)  # type: ignore[union-attr]
             progress.advance(outcome, sizes.pop(outcome.path, 0))
-        link_models(store.engine, scan_id)
+        store.link_models(scan_id)
         status = ScanStatus.FINISHED
     finally:
         progress.close()

@@ -5,6 +5,18 @@ Only the store writes. SQLite is the embedded default; any SQLAlchemy URL given 
 `VIGIL_DATABASE_URL` selects another database, so the schema stays portable.
 """
 
-from vigil.store.store import Store
+import typing as t
 
-__all__ = ["Store"]
+if t.TYPE_CHECKING:
+    from vigil.store.base import Store
+
+
+def open_store(url: str) -> "Store":
+    """The store at a SQLAlchemy URL (`sqlite:///path`, `postgresql+psycopg://...`,
+    `sqlite://` in memory), its schema brought up to date."""
+    from vigil.store.store import SQLStore
+
+    return SQLStore(url)
+
+
+__all__ = ["open_store"]

@@ -28,6 +28,7 @@ from vigil.store.models import (
     ModelLinkRow,
 )
 from vigil.store.provenance import clip, text
+from vigil.store.records import ModelCounts, ModelLinkInfo
 
 if t.TYPE_CHECKING:
     from vigil.modelfiles.report import ModelReport
@@ -171,20 +172,6 @@ def _targets(session: Session, named: NamedHash) -> list[tuple[int | None, int |
     return targets
 
 
-@dataclasses.dataclass(frozen=True)
-class ModelCounts:
-    """Model files among a scan's items, by `model_risk` level; how many would run
-    code if unpickled; images linked to a model file or a hash-list entry."""
-
-    model_files: int
-    by_risk: dict[str, int]
-    dangerous: int
-    linked_images: int
-
-    def as_dict(self) -> dict[str, t.Any]:
-        return dataclasses.asdict(self)
-
-
 def scan_model_counts(engine: Engine, scan_id: int) -> ModelCounts:
     items_in_scan = (
         select(LocationRow.item_id).where(LocationRow.scan_id == scan_id).distinct()
@@ -213,23 +200,6 @@ def scan_model_counts(engine: Engine, scan_id: int) -> ModelCounts:
         dangerous=int(dangerous or 0),
         linked_images=int(linked or 0),
     )
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelLinkInfo:
-    """One link, with the places it can be found: the image's location in the scan,
-    and the model file's location (any scan) or the hash list naming the hash."""
-
-    image: str
-    role: str
-    name: str | None
-    hash_kind: str
-    hash_value: str
-    model: str | None  # where the model file was seen
-    hash_list: str | None  # the list whose entry named the hash
-
-    def as_dict(self) -> dict[str, t.Any]:
-        return dataclasses.asdict(self)
 
 
 def scan_links(engine: Engine, scan_id: int) -> list[ModelLinkInfo]:

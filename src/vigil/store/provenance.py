@@ -5,7 +5,6 @@ seen twice keep the evidence recorded the first time, unless an extractor that h
 not run on them before adds its own.
 """
 
-import dataclasses
 import datetime as dt
 import json
 import typing as t
@@ -17,6 +16,7 @@ from vigil.pipeline.records import ItemObservation
 from vigil.pipeline.stages.prompt import PROMPT_RISK
 from vigil.provenance.base import EvidenceKind
 from vigil.store.models import EvidenceRow, GenerationRow, LocationRow, ScoreRow
+from vigil.store.records import ProvenanceCounts
 
 
 @t.overload
@@ -102,19 +102,6 @@ def add_provenance(
             recorded_at=now,
         )
     )
-
-
-@dataclasses.dataclass(frozen=True)
-class ProvenanceCounts:
-    """Distinct items of one scan with AI evidence, with a generation record, and
-    with a prompt the filter blocked or sent to review."""
-
-    ai_items: int
-    generation_records: int
-    prompts_by_decision: dict[str, int]
-
-    def as_dict(self) -> dict[str, t.Any]:
-        return dataclasses.asdict(self)
 
 
 def scan_provenance_counts(engine: Engine, scan_id: int) -> ProvenanceCounts:

@@ -1,23 +1,39 @@
-"""The Store: the only writer. One transaction per finished file keeps scans resumable.
+"""The SQL store: the `Store` interface over SQLAlchemy 2 (SQLite by default,
+PostgreSQL with `VIGIL_DATABASE_URL`, or in-memory SQLite for tests and one-off
+checks). One transaction per finished file keeps scans resumable.
 
-Thread safety: one Store per process; SQLAlchemy's engine pools connections. Scans write
-from the main process only; workers return records and never open the database.
+Thread safety: one store per process; SQLAlchemy's engine pools connections. Scans
+write from the main process only; workers return records and never open the database.
 """
 
-import dataclasses
 import datetime as dt
 import json
 import typing as t
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, make_url, select
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
 
-from vigil.matching.matcher import MatchResult
+from vigil.hashing.types import BUILTIN, HashTypes
+from vigil.matching.index import make_index
+from vigil.matching.matcher import IndexFactory, Matcher, MatchResult
 from vigil.pipeline.records import FileOutcome, ItemObservation
 from vigil.store import migrate
+from vigil.store.base import Store
 from vigil.store.hashlists import HashListStore
-from vigil.store.matches import add_matches, scan_match_counts
-from vigil.store.modelfiles import ModelCounts, add_model_file, scan_model_counts
+from vigil.store.items import item_page, load_items, scan_errors
+from vigil.store.matches import (
+    add_matches,
+    load_matcher,
+    quarantine_floods,
+    scan_match_counts,
+)
+from vigil.store.modelfiles import (
+    add_model_file,
+    link_models,
+    scan_links,
+    scan_model_counts,
+)
 from vigil.store.models import (
     ErrorRow,
     HashRow,
@@ -27,73 +43,20 @@ from vigil.store.models import (
     ScanRow,
     utcnow,
 )
-from vigil.store.provenance import (
-    ProvenanceCounts,
-    add_provenance,
-    scan_provenance_counts,
+from vigil.store.provenance import add_provenance, scan_provenance_counts
+from vigil.store.records import (
+    ErrorView,
+    ItemQuery,
+    ItemView,
+    ModelLinkInfo,
+    Page,
+    ScanInfo,
+    ScanStatus,
+    ScanSummary,
 )
 from vigil.store.scores import add_scores
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # wait for a concurrent reader/writer rather than fail
-
-
-class ScanStatus:
-    RUNNING = "running"
-    INTERRUPTED = "interrupted"
-    FINISHED = "finished"
-
-
-@dataclasses.dataclass(frozen=True)
-class ScanInfo:
-    id: int
-    key: str
-    roots: tuple[str, ...]
-    options: dict[str, t.Any]
-    status: str
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
-    elapsed_seconds: float
-    runs: int
-
-
-@dataclasses.dataclass(frozen=True)
-class ScanSummary:
-    """What a scan found, counted from the store (so it is right after a resume too)."""
-
-    scan_id: int
-    status: str
-    files: int  # files on disk fully processed
-    items: int  # distinct contents (SHA-256) seen in this scan
-    locations: int  # places seen, archive members included
-    duplicates: int  # locations beyond the first of each item
-    errors: int
-    errors_by_reason: dict[str, int]
-    bytes: int
-    elapsed_seconds: float
-    runs: int
-    # distinct items per match verdict (match, near_review, held)
-    matches_by_verdict: dict[str, int] = dataclasses.field(default_factory=dict)
-    provenance: ProvenanceCounts = dataclasses.field(
-        default_factory=lambda: ProvenanceCounts(0, 0, {})
-    )
-    models: ModelCounts = dataclasses.field(
-        default_factory=lambda: ModelCounts(0, {}, 0, 0)
-    )
-
-    @property
-    def mb_per_second(self) -> float:
-        return self.bytes / 1e6 / self.elapsed_seconds if self.elapsed_seconds else 0.0
-
-    @property
-    def files_per_second(self) -> float:
-        return self.files / self.elapsed_seconds if self.elapsed_seconds else 0.0
-
-    def as_dict(self) -> dict[str, t.Any]:
-        data = dataclasses.asdict(self)
-        data["mb_per_second"] = round(self.mb_per_second, 3)
-        data["files_per_second"] = round(self.files_per_second, 3)
-        data["elapsed_seconds"] = round(self.elapsed_seconds, 3)
-        return data
 
 
 def _sqlite_pragmas(dbapi_connection: t.Any, _record: t.Any) -> None:
@@ -107,15 +70,32 @@ def _sqlite_pragmas(dbapi_connection: t.Any, _record: t.Any) -> None:
     cursor.close()
 
 
+def is_in_memory(url: str) -> bool:
+    made = make_url(url)
+    return made.get_backend_name() == "sqlite" and made.database in (
+        None,
+        "",
+        ":memory:",
+    )
+
+
 def create_db_engine(url: str) -> Engine:
-    engine = create_engine(url)
+    if is_in_memory(url):
+        # one connection shared by every session, or each would see its own empty
+        # database
+        engine = create_engine(
+            url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 
-class Store:
-    """Reads and writes scans, items, locations, hashes and error records."""
+class SQLStore(Store):
+    """Scans, items, places, hashes, matches, evidence, scores and error records in
+    a SQL database; the schema is brought up to date on opening."""
 
     def __init__(self, url: str, *, upgrade: bool = True) -> None:
         self.url = url
@@ -124,8 +104,18 @@ class Store:
             migrate.upgrade(self.engine)
         self.hashlists = HashListStore(self.engine)
 
+    @property
+    def location(self) -> str:
+        made = make_url(self.url)
+        if made.get_backend_name() == "sqlite":
+            return made.database or ":memory:"
+        return made.render_as_string(hide_password=True)
+
     def close(self) -> None:
         self.engine.dispose()
+
+    def schema_revision(self) -> str | None:
+        return migrate.current_revision(self.engine)
 
     # scans
 
@@ -179,7 +169,9 @@ class Store:
             row.status = ScanStatus.RUNNING
             row.runs += 1
 
-    def end_run(self, scan_id: int, *, status: str, elapsed_seconds: float) -> None:
+    def end_run(
+        self, scan_id: int, *, status: ScanStatus, elapsed_seconds: float
+    ) -> None:
         with Session(self.engine) as session, session.begin():
             row = session.get_one(ScanRow, scan_id)
             row.status = status
@@ -287,6 +279,49 @@ class Store:
                 models=scan_model_counts(self.engine, scan_id),
             )
 
+    # matching
+
+    def matcher(
+        self,
+        list_names: t.Sequence[str] | None = None,
+        *,
+        hash_types: HashTypes = BUILTIN,
+        index_factory: IndexFactory = make_index,
+    ) -> Matcher:
+        return load_matcher(
+            self.engine, list_names, hash_types=hash_types, index_factory=index_factory
+        )
+
+    def quarantine_floods(
+        self, scan_id: int, entry_ids: t.Iterable[int], limit: int
+    ) -> list[int]:
+        return quarantine_floods(self.engine, scan_id, entry_ids, limit)
+
+    # models
+
+    def link_models(self, scan_id: int) -> int:
+        return link_models(self.engine, scan_id)
+
+    def model_links(self, scan_id: int) -> list[ModelLinkInfo]:
+        return scan_links(self.engine, scan_id)
+
+    # items
+
+    def items(self, query: ItemQuery) -> Page:
+        with Session(self.engine) as session:
+            return item_page(session, query)
+
+    def item(self, sha256: str) -> ItemView | None:
+        with Session(self.engine) as session:
+            item_id = session.scalar(select(ItemRow.id).where(ItemRow.sha256 == sha256))
+            if item_id is None:
+                return None
+            return load_items(session, [item_id], None)[0]
+
+    def errors(self, scan_id: int) -> list[ErrorView]:
+        with Session(self.engine) as session:
+            return scan_errors(session, scan_id)
+
 
 def _scan_info(row: ScanRow) -> ScanInfo:
     return ScanInfo(
@@ -294,7 +329,7 @@ def _scan_info(row: ScanRow) -> ScanInfo:
         key=row.key,
         roots=tuple(json.loads(row.roots)),
         options=json.loads(row.options),
-        status=row.status,
+        status=ScanStatus(row.status),
         started_at=row.started_at,
         finished_at=row.finished_at,
         elapsed_seconds=row.elapsed_seconds,

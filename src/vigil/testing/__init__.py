@@ -13,6 +13,7 @@ from vigil.testing.contracts import (
     check_hasher,
     check_index,
 )
+from vigil.testing.store_contract import check_store
 
 __all__ = [
     "check_engine",
@@ -20,4 +21,5 @@ __all__ = [
     "check_format",
     "check_hasher",
     "check_index",
+    "check_store",
 ]
