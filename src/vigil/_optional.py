@@ -8,20 +8,26 @@ import types
 
 
 class MissingDependencyError(ImportError):
-    """An optional dependency is not installed; `extra` is what to install."""
+    """An optional dependency is not installed; `install` is what to run."""
 
-    def __init__(self, module: str, extra: str) -> None:
-        super().__init__(
-            f"{module!r} is not installed; install it with: "
-            f"pip install 'vigil[{extra}]'"
-        )
+    def __init__(
+        self, module: str, extra: str | None = None, *, packages: str | None = None
+    ) -> None:
+        if extra is not None:
+            self.install = f"pip install 'vigil[{extra}]'"
+        else:
+            self.install = f"pip install {packages or module}"
+        super().__init__(f"{module!r} is not installed; install it with: {self.install}")
         self.module = module
         self.extra = extra
 
 
-def import_optional(module: str, *, extra: str) -> types.ModuleType:
-    """Import `module`, or raise MissingDependencyError naming the extra to install."""
+def import_optional(
+    module: str, *, extra: str | None = None, packages: str | None = None
+) -> types.ModuleType:
+    """Import `module`, or raise MissingDependencyError naming the Vigil extra (or,
+    for what no extra carries, the packages) to install."""
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise MissingDependencyError(module, extra) from exc
+        raise MissingDependencyError(module, extra, packages=packages) from exc

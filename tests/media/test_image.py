@@ -377,3 +377,24 @@ def test_iphone_heic_decodes(shared_fixtures: pathlib.Path) -> None:
     assert image.image.mode == "RGB"
     assert image.frame_count == 1
     assert not image.is_reduced  # DCT scaling is JPEG only
+
+
+def test_heif_without_the_heif_extra_is_a_clear_refusal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pillow-heif is the opt-in `heif` extra (GPLv2 wheels): without it a HEIC file
+    becomes one error record naming the extra, never a crash."""
+    import sys
+
+    import vigil.media.image as image_module
+    from vigil.media.errors import DependencyMissingError
+
+    heic = (
+        pathlib.Path(__file__).parents[1] / "data/fixtures/camera/mobile/IMG_5195.HEIC"
+    )
+    monkeypatch.setattr(image_module, "_heif_registered", False)
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)  # import fails
+    with pytest.raises(DependencyMissingError) as refused:
+        decode_image(heic.read_bytes(), MediaKind.HEIF, Limits())
+    assert refused.value.reason == "dependency_missing"
+    assert "pip install 'vigil[heif]'" in refused.value.message

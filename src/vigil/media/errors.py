@@ -76,6 +76,13 @@ class CompressionRatioError(MediaError):
     reason = "compression_ratio"
 
 
+class DependencyMissingError(MediaError):
+    """The decoder for this kind of file is an optional dependency not installed
+    (HEIF: the `vigil[heif]` extra); the message says what to install."""
+
+    reason = "dependency_missing"
+
+
 class ArchiveError(MediaError):
     """The archive container itself is corrupt or truncated."""
 

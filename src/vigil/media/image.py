@@ -32,10 +32,12 @@ import warnings
 import numpy as np
 from PIL import Image
 
+from vigil._optional import MissingDependencyError, import_optional
 from vigil.media.base import DecodedImage, Limits, MediaKind
 from vigil.media.errors import (
     DecodeError,
     DecodeTimeoutError,
+    DependencyMissingError,
     EmptyFileError,
     FileTooLargeError,
     MediaError,
@@ -249,12 +251,25 @@ def _can_use_alarm() -> bool:
     return delay == 0.0
 
 
+#: pillow-heif's binary wheels are GPLv2 (they bundle x265), so HEIF decoding is
+#: the opt-in `heif` extra (see the README's licence notes).
+HEIF_EXTRA = "heif"
+
+
 def register_heif_opener() -> None:
+    """Teach Pillow HEIF/HEIC through pillow-heif, once per process.
+
+    Raises:
+        DependencyMissingError: pillow-heif is not installed.
+    """
     global _heif_registered
     with _heif_lock:
         if _heif_registered:
             return
-        import pillow_heif
+        try:
+            pillow_heif = import_optional("pillow_heif", extra=HEIF_EXTRA)
+        except MissingDependencyError as exc:
+            raise DependencyMissingError(f"HEIF images need {exc.install}") from exc
 
         pillow_heif.register_heif_opener()
         _heif_registered = True

