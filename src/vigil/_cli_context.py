@@ -1,6 +1,8 @@
 """What every CLI verb shares: settings, the plugin registry, JSON Lines output.
 
 Separate from `cli.py` so that verb groups in their own modules share one context.
+Light at import (click and the standard library only): the registry, the store and
+the pipeline are loaded by the verbs that use them, so `vigil --help` starts fast.
 """
 
 import json
@@ -9,34 +11,58 @@ import typing as t
 
 import click
 
-from vigil.config import Settings
-from vigil.pipeline.config import ScanOptions, WorkConfig, build_config
-from vigil.plugins import PluginError, Registry
-from vigil.store.base import Store
+if t.TYPE_CHECKING:
+    from vigil.config import Settings
+    from vigil.pipeline.config import ScanOptions, WorkConfig
+    from vigil.plugins import Registry
+    from vigil.store.base import Store
 
 
 class Context:
-    """What every verb shares: settings and the registry, built once at start-up."""
+    """What every verb shares: settings, validated once at start-up, and the plugin
+    registry, built on first use (the verbs that need no plugins never load them)."""
 
-    def __init__(self, settings: Settings, registry: Registry) -> None:
+    def __init__(
+        self, settings: "Settings", registry: "Registry | None" = None
+    ) -> None:
         self.settings = settings
-        self.registry = registry
+        self._registry = registry
 
-    def store(self) -> Store:
+    @property
+    def registry(self) -> "Registry":
+        """Every plugin from the entry points, loaded once, on first use.
+
+        Raises:
+            click.ClickException: a malformed plugin or two plugins with one name.
+        """
+        if self._registry is None:
+            from vigil.plugins import PluginError, build_registry
+
+            try:
+                self._registry = build_registry()
+            except PluginError as exc:
+                raise click.ClickException(f"plugin error: {exc}") from exc
+        return self._registry
+
+    def store(self) -> "Store":
         if self.settings.database_url is None:
             self.settings.home.mkdir(parents=True, exist_ok=True)
         from vigil.store import open_store
 
         return open_store(self.settings.resolved_database_url)
 
-    def work_config(self, options: ScanOptions) -> WorkConfig:
+    def work_config(self, options: "ScanOptions") -> "WorkConfig":
         """The configured work for these options (one builder for every verb).
 
         Raises:
             click.UsageError: an unknown hasher, extractor or stage name.
         """
+        from vigil.pipeline.config import build_config
+        from vigil.plugins import PluginError
+
+        registry = self.registry
         try:
-            return build_config(self.registry, options)
+            return build_config(registry, options)
         except PluginError as exc:
             raise click.UsageError(str(exc)) from exc
 

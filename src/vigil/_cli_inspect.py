@@ -2,14 +2,15 @@
 
 import pathlib
 import sys
+import typing as t
 
 import click
 
 from vigil._cli_context import Context, json_line, lexicon_option, pass_context
 from vigil.media.errors import ErrorRecord
-from vigil.pipeline.config import ScanOptions
-from vigil.pipeline.records import FileOutcome, ItemObservation, location_label
-from vigil.pipeline.work import FileTask, process_bytes, process_file
+
+if t.TYPE_CHECKING:
+    from vigil.pipeline.records import FileOutcome, ItemObservation
 
 STDIN_LABEL = "-"
 # The generation-record fields shown in text output, in this order.
@@ -67,6 +68,9 @@ def inspect(
       vigil inspect --json downloads/*.jpg
       vigil inspect --extractor c2pa photo.jpg
     """
+    from vigil.pipeline.config import ScanOptions
+    from vigil.pipeline.work import FileTask, process_bytes, process_file
+
     config = context.work_config(
         ScanOptions(
             hashers=("sha256",),
@@ -82,7 +86,9 @@ def inspect(
         _print_outcome(outcome, as_json)
 
 
-def _print_outcome(outcome: FileOutcome, as_json: bool) -> None:
+def _print_outcome(outcome: "FileOutcome", as_json: bool) -> None:
+    from vigil.pipeline.records import location_label
+
     errors: dict[str, list[ErrorRecord]] = {}
     for error in outcome.errors:
         errors.setdefault(error.member_path, []).append(error)
@@ -121,7 +127,7 @@ def _print_outcome(outcome: FileOutcome, as_json: bool) -> None:
 
 
 def _print_item_text(
-    label: str, item: ItemObservation, item_errors: list[ErrorRecord]
+    label: str, item: "ItemObservation", item_errors: list[ErrorRecord]
 ) -> None:
     click.echo(f"{label}  ({item.kind})")
     if not item.evidence and item.generation is None and item.model is None:

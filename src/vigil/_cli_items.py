@@ -7,7 +7,9 @@ import typing as t
 import click
 
 from vigil._cli_context import Context, json_line, pass_context
-from vigil.store.records import ItemQuery, ItemView
+
+if t.TYPE_CHECKING:
+    from vigil.store.records import ItemView
 
 #: CSV columns, in order (one row per item; lists are joined with " | ").
 CSV_COLUMNS = (
@@ -54,7 +56,7 @@ def items(
     as_json: bool,
     as_csv: bool,
 ) -> None:
-    """List the items a scan recorded: places, matches, evidence, generation
+    """List the items a scan recorded: locations, matches, evidence, generation
     record and scores.
 
     Text output is one line per item: its SHA-256, kind, where it was seen, then
@@ -68,6 +70,8 @@ def items(
       vigil items --scan 3 --ai --json
       vigil items --all-scans --csv > items.csv
     """
+    from vigil.store.records import ItemQuery
+
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
     if all_scans and scan_id is not None:
@@ -94,8 +98,8 @@ def items(
                 click.echo(text_line(item))
 
 
-def text_line(item: ItemView) -> str:
-    fields = [item.sha256, item.kind, *(p.label for p in item.places)]
+def text_line(item: "ItemView") -> str:
+    fields = [item.sha256, item.kind, *(p.label for p in item.locations)]
     for match in item.matches:
         category = match.category or "-"
         fields.append(f"{match.verdict}={match.hash_list}:{category}:{match.distance}")
@@ -112,7 +116,7 @@ def text_line(item: ItemView) -> str:
     return " ".join(_one_field(f) for f in fields)
 
 
-def csv_row(item: ItemView) -> list[t.Any]:
+def csv_row(item: "ItemView") -> list[t.Any]:
     hashes = {h.hasher: h.value for h in item.hashes}
     record = item.generation
     prompt = item.score("prompt_risk")
@@ -122,7 +126,7 @@ def csv_row(item: ItemView) -> list[t.Any]:
         item.size,
         item.width or "",
         item.height or "",
-        " | ".join(p.label for p in item.places),
+        " | ".join(p.label for p in item.locations),
         hashes.get("md5", ""),
         hashes.get("pdq", ""),
         " | ".join(
@@ -139,7 +143,7 @@ def csv_row(item: ItemView) -> list[t.Any]:
     ]
 
 
-def _model(item: ItemView) -> str:
+def _model(item: "ItemView") -> str:
     record = item.generation
     if record is None:
         return ""

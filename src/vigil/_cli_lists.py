@@ -8,26 +8,27 @@ import click
 
 from vigil._cli_context import Context, json_line, pass_context
 from vigil.exitcodes import ExitCode
-from vigil.hashing.pdq import PDQ_PIPELINE
-from vigil.matching.base import FormatError, HashListFormat, normalise_hash
-from vigil.matching.formats import guess_format
-from vigil.matching.matcher import MatchResult, Query, Verdict
-from vigil.pipeline.config import ScanOptions
-from vigil.pipeline.records import location_label
-from vigil.pipeline.work import FileTask, process_file
-from vigil.scans.run import item_queries
-from vigil.store.hashlists import DEFAULT_PDQ_THRESHOLD_BITS, HashListError
+from vigil.hashing.types import PDQ_MATCH_THRESHOLD_BITS
+
+if t.TYPE_CHECKING:
+    from vigil.matching.base import HashListFormat
+    from vigil.matching.matcher import MatchResult, Query
 
 SNIFF_HEAD_BYTES = 4096
+#: `vigil.store.hashlists.DEFAULT_PDQ_THRESHOLD_BITS`, from the light module it comes
+#: from (the store imports SQLAlchemy; `--threshold`'s default is needed for `--help`).
+DEFAULT_PDQ_THRESHOLD_BITS = PDQ_MATCH_THRESHOLD_BITS
 
 
 def _format(
     context: Context, name: str | None, path: str, head: bytes
-) -> HashListFormat:
+) -> "HashListFormat":
+    from vigil.matching.formats import guess_format
+
     chosen = name or guess_format(path, head)
     if chosen is None:
         raise click.UsageError(f"cannot tell the format of {path}; give --format")
-    return t.cast(HashListFormat, context.registry.get("hash_list_format", chosen)())
+    return t.cast("HashListFormat", context.registry.get("hash_list_format", chosen)())
 
 
 @click.group()
@@ -117,6 +118,8 @@ def import_(
     VIC JSON), ncmec_xml, stopncii. A malformed line stops the import with its line
     number and changes nothing; importing the same file twice adds nothing.
     """
+    from vigil.matching.base import FormatError
+
     with open(file, "rb") as stream:
         reader = _format(context, format_name, file, stream.read(SNIFF_HEAD_BYTES))
         stream.seek(0)
@@ -152,7 +155,7 @@ def import_(
 def export(context: Context, name: str, format_name: str, output: str | None) -> None:
     """Write list NAME in an exchange format."""
     writer = t.cast(
-        HashListFormat, context.registry.get("hash_list_format", format_name)()
+        "HashListFormat", context.registry.get("hash_list_format", format_name)()
     )
     with _store(context) as store:
         entries = store.hashlists.export_entries(name)
@@ -273,6 +276,8 @@ def match(
     list's threshold and 52 bits are `near_review`, never matches. A match is a
     result: the exit code is 0 unless --exit-code is given.
     """
+    from vigil.matching.matcher import Verdict
+
     if not files and not hashes:
         raise click.UsageError("give FILE arguments or --hash TYPE:VALUE")
     with _store(context) as store:
@@ -295,7 +300,15 @@ def match(
 
 def _queries(
     context: Context, files: t.Sequence[str], hashes: t.Sequence[str]
-) -> t.Iterator[tuple[str, list[Query]]]:
+) -> t.Iterator[tuple[str, list["Query"]]]:
+    from vigil.hashing.pdq import PDQ_PIPELINE
+    from vigil.matching.base import normalise_hash
+    from vigil.matching.matcher import Query
+    from vigil.pipeline.config import ScanOptions
+    from vigil.pipeline.records import location_label
+    from vigil.pipeline.work import FileTask, process_file
+    from vigil.scans.run import item_queries
+
     for text in hashes:
         hash_type, _, value = text.partition(":")
         try:
@@ -316,7 +329,7 @@ def _queries(
             yield location_label(path, item.member_path), item_queries(item)
 
 
-def _print_match(label: str, result: MatchResult, as_json: bool) -> None:
+def _print_match(label: str, result: "MatchResult", as_json: bool) -> None:
     if as_json:
         json_line({"path": label, **result.as_dict()})
         return
@@ -328,6 +341,8 @@ def _print_match(label: str, result: MatchResult, as_json: bool) -> None:
 
 @contextlib.contextmanager
 def _store(context: Context) -> t.Iterator[t.Any]:
+    from vigil.store.hashlists import HashListError
+
     store = context.store()
     try:
         yield store

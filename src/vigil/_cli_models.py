@@ -11,11 +11,21 @@ from vigil.media.errors import MediaError
 from vigil.modelfiles._globals import GlobalVerdict
 from vigil.modelfiles.base import ModelFormat, ModelLimits
 from vigil.modelfiles.fingerprints import FINGERPRINT_KINDS
-from vigil.modelfiles.report import ModelReport
-from vigil.modelfiles.scan import inspect_model, internal_error
-from vigil.modelfiles.sniff import is_diffusers_folder, sniff_model_path
 from vigil.prompts.filter import PromptFilter
 from vigil.prompts.lexicon import LexiconError
+
+if t.TYPE_CHECKING:
+    from vigil.modelfiles.report import ModelReport
+
+
+def inspect_model(
+    path: pathlib.Path, limits: ModelLimits, *, prompt_filter: PromptFilter
+) -> "ModelReport":
+    """`vigil.modelfiles.scan.inspect_model`, imported on first use (it reads media
+    with Pillow and numpy, which `vigil --help` does not need)."""
+    from vigil.modelfiles.scan import inspect_model as inspect
+
+    return inspect(path, limits, prompt_filter=prompt_filter)
 
 
 @click.group("model")
@@ -58,6 +68,8 @@ def scan(
     prompt filter, `finding <code> <severity>` and `error <reason>`. Nothing is ever
     unpickled. The exit code is 0 even when a model is flagged.
     """
+    from vigil.modelfiles.scan import internal_error
+
     limits = ModelLimits()
     try:
         prompt_filter = PromptFilter.default(lexicons)
@@ -85,6 +97,8 @@ def scan(
 def _targets(path: pathlib.Path) -> t.Iterator[pathlib.Path]:
     """What to inspect under `path`: itself if a file or diffusers folder, else the
     model files and diffusers folders below it (links are not followed)."""
+    from vigil.modelfiles.sniff import is_diffusers_folder, sniff_model_path
+
     if not path.is_dir() or is_diffusers_folder(path):
         yield path
         return
@@ -109,7 +123,7 @@ def _targets(path: pathlib.Path) -> t.Iterator[pathlib.Path]:
             yield candidate
 
 
-def _print(report: ModelReport, as_json: bool) -> None:
+def _print(report: "ModelReport", as_json: bool) -> None:
     if as_json:
         json_line(report.as_dict())
         return
@@ -122,7 +136,7 @@ def _print(report: ModelReport, as_json: bool) -> None:
         _print(component, as_json=False)
 
 
-def _lines(report: ModelReport) -> t.Iterator[str]:
+def _lines(report: "ModelReport") -> t.Iterator[str]:
     yield f"model {report.format.value}"
     risk = report.risk
     score = "-" if risk.score is None else f"{risk.score:.2f}"

@@ -10,8 +10,9 @@ import click
 from vigil._cli_context import Context, json_line, lexicon_option, pass_context
 from vigil._cli_default_group import DefaultGroup
 from vigil.exitcodes import ExitCode
-from vigil.pipeline.config import ScanOptions
-from vigil.store.records import ScanSummary
+
+if t.TYPE_CHECKING:
+    from vigil.store.records import ScanSummary
 
 
 @click.group(
@@ -108,6 +109,7 @@ def run(
       vigil items --scan 3 --matched  what the scan found, item by item
     (A folder named `show` or `list` is scanned as `vigil scan ./show`.)
     """
+    from vigil.pipeline.config import ScanOptions
     from vigil.scans.run import run_scan
 
     if not paths and resume_id is None:
@@ -185,7 +187,7 @@ def run(
         print_summary(summary, location)
 
 
-def print_summary(summary: ScanSummary, location: str) -> None:
+def print_summary(summary: "ScanSummary", location: str) -> None:
     reasons = ", ".join(f"{k} {v}" for k, v in summary.errors_by_reason.items())
     lines = [
         ("scan", f"{summary.scan_id} {summary.status}"),
@@ -224,7 +226,7 @@ def _check_lexicons(lexicons: t.Sequence[pathlib.Path]) -> None:
         raise click.UsageError(str(exc)) from exc
 
 
-def _models(summary: ScanSummary) -> str:
+def _models(summary: "ScanSummary") -> str:
     models = summary.models
     levels = ("high", "review", "low", "unknown")
     risk = ", ".join(f"{level} {models.by_risk.get(level, 0)}" for level in levels)

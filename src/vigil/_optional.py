@@ -17,7 +17,9 @@ class MissingDependencyError(ImportError):
             self.install = f"pip install 'vigil[{extra}]'"
         else:
             self.install = f"pip install {packages or module}"
-        super().__init__(f"{module!r} is not installed; install it with: {self.install}")
+        super().__init__(
+            f"{module!r} is not installed; install it with: {self.install}"
+        )
         self.module = module
         self.extra = extra
 

@@ -16,7 +16,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from vigil.pipeline.records import FileOutcome
+if t.TYPE_CHECKING:
+    from vigil.pipeline.records import FileOutcome
 
 
 class RichScanProgress:
@@ -48,7 +49,7 @@ class RichScanProgress:
             errors=0,
         )
 
-    def advance(self, outcome: FileOutcome, size: int) -> None:
+    def advance(self, outcome: "FileOutcome", size: int) -> None:
         if self.task is None:
             return
         self.errors += len(outcome.errors)

@@ -2,6 +2,11 @@
 
 Data goes to stdout (one greppable line per record, or JSON Lines with --json); logs and
 progress bars go to stderr. Exit codes come from `vigil.exitcodes.ExitCode`.
+
+Start-up is kept fast: this module and the `_cli_*` verb modules import only click, the
+standard library and light vigil modules. The store (SQLAlchemy), the pipeline, the
+matchers (numpy, FAISS) and the plugins are imported inside the verbs that use them
+(`tests/test_cli_start.py` checks `vigil --version`, `--help` and `prompt check`).
 """
 
 import logging
@@ -20,12 +25,10 @@ from vigil._cli_models import model
 from vigil._cli_prompts import prompt
 from vigil._cli_scan import scan
 from vigil._optional import MissingDependencyError
-from vigil.config import Settings
 from vigil.exitcodes import ExitCode
-from vigil.pipeline.config import ScanOptions
-from vigil.pipeline.records import FileOutcome, location_label
-from vigil.pipeline.work import FileTask, process_bytes, process_file
-from vigil.plugins import PluginError, build_registry
+
+if t.TYPE_CHECKING:
+    from vigil.pipeline.records import FileOutcome
 
 log = logging.getLogger("vigil")
 
@@ -68,6 +71,8 @@ def cli(
                               watermarks, camera EXIF; the prompt and model used
       vigil demo build DIR    write a small benign demo set to try Vigil on
     """
+    from vigil.config import Settings
+
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(levelname)s %(message)s"
@@ -77,10 +82,8 @@ def cli(
         overrides["home"] = home
     if database_url:
         overrides["database_url"] = database_url
-    try:
-        ctx.obj = Context(Settings(**overrides), build_registry())
-    except PluginError as exc:
-        raise click.ClickException(f"plugin error: {exc}") from exc
+    # the plugin registry is built on first use (`Context.registry`)
+    ctx.obj = Context(Settings(**overrides))
 
 
 # hash
@@ -113,6 +116,9 @@ def hash_(
       vigil hash --json *.png
       cat image.webp | vigil hash -
     """
+    from vigil.pipeline.config import ScanOptions
+    from vigil.pipeline.work import FileTask, process_bytes, process_file
+
     config = context.work_config(
         ScanOptions(hashers=hashers, provenance=False, models=False)
     )
@@ -124,7 +130,11 @@ def hash_(
         _print_hashes(outcome, as_json, shown=hashers)
 
 
-def _print_hashes(outcome: FileOutcome, as_json: bool, shown: t.Sequence[str]) -> None:
+def _print_hashes(
+    outcome: "FileOutcome", as_json: bool, shown: t.Sequence[str]
+) -> None:
+    from vigil.pipeline.records import location_label
+
     errors = {e.member_path: e for e in outcome.errors}
     for item in outcome.items:
         label = location_label(outcome.path, item.member_path)

@@ -5,47 +5,85 @@ Built-ins register exactly like third-party plugins: Vigil's own distribution de
 the entry point `builtin = vigil.plugins:builtin_plugins`. Each entry point names a
 callable that returns plugin classes; each class has a stable `name` and no-argument
 default construction. Nothing is loaded at import time: call `build_registry()`.
+Importing this module is light (no numpy, FAISS or SQLAlchemy): the plugin base
+classes are imported on first use, so that `vigil --help` starts fast.
 """
 
 import dataclasses
+import functools
 import importlib.metadata
 import typing as t
 
-from vigil.hashing.base import Hasher, ImageHasher, StreamHasher
 from vigil.hashing.types import BUILTIN, HashType, HashTypes
-from vigil.matching.base import HashListFormat, Index
-from vigil.pipeline.engines.base import Engine
-from vigil.pipeline.stage import Stage
-from vigil.provenance.base import Extractor
+
+if t.TYPE_CHECKING:
+    from vigil.hashing.base import Hasher, ImageHasher, StreamHasher
+    from vigil.matching.base import HashListFormat, Index
+    from vigil.pipeline.engines.base import Engine
+    from vigil.pipeline.stage import Stage
+    from vigil.provenance.base import Extractor
+
+    PluginClass: t.TypeAlias = (
+        type[Hasher]
+        | type[Engine]
+        | type[HashListFormat]
+        | type[Index]
+        | type[Extractor]
+        | type[Stage]
+    )
+
+    #: Plugin kinds, checked with issubclass (never hasattr): `plugin_kinds()`.
+    KINDS: dict[str, type[t.Any]]
 
 ENTRY_POINT_GROUP = "vigil.plugins"
 
-PluginClass = (
-    type[Hasher]
-    | type[Engine]
-    | type[HashListFormat]
-    | type[Index]
-    | type[Extractor]
-    | type[Stage]
-)
 P = t.TypeVar("P")
 
-#: Plugin kinds, checked with issubclass (never hasattr).
-KINDS: dict[str, type[t.Any]] = {
-    "hasher": Hasher,
-    "engine": Engine,
-    "hash_list_format": HashListFormat,
-    "index": Index,
-    "extractor": Extractor,
-    "stage": Stage,
-}
+
+@functools.cache
+def plugin_kinds() -> dict[str, type[t.Any]]:
+    """Plugin kinds and their base classes, checked with issubclass (never hasattr).
+
+    A function rather than a constant so that `import vigil.plugins` stays light:
+    the base classes pull in numpy and Pillow, which only the verbs that load
+    plugins need. `vigil.plugins.KINDS` still works and returns this table.
+    """
+    from vigil.hashing.base import Hasher
+    from vigil.matching.base import HashListFormat, Index
+    from vigil.pipeline.engines.base import Engine
+    from vigil.pipeline.stage import Stage
+    from vigil.provenance.base import Extractor
+
+    return {
+        "hasher": Hasher,
+        "engine": Engine,
+        "hash_list_format": HashListFormat,
+        "index": Index,
+        "extractor": Extractor,
+        "stage": Stage,
+    }
+
+
+if not t.TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        """`KINDS` and `PluginClass`, built on first use (see `plugin_kinds`)."""
+        if name == "KINDS":
+            return plugin_kinds()
+        if name == "PluginClass":
+            import operator
+
+            return functools.reduce(
+                operator.or_, (type[base] for base in plugin_kinds().values())
+            )
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class PluginError(Exception):
     """A plugin is malformed, or two plugins claim one name."""
 
 
-def builtin_plugins() -> list[PluginClass]:
+def builtin_plugins() -> list["PluginClass"]:
     from vigil.hashing.crypto import MD5Hasher, SHA1Hasher, SHA256Hasher
     from vigil.hashing.pdq import PDQHasher
     from vigil.matching.formats import ALL_FORMATS
@@ -108,19 +146,23 @@ class Registry:
             known = ", ".join(self.names(kind)) or "none"
             raise PluginError(f"no {kind} named {name!r} (known: {known})") from None
 
-    def hasher(self, name: str) -> Hasher:
+    def hasher(self, name: str) -> "Hasher":
         cls = self.get("hasher", name)
-        return t.cast(Hasher, cls())
+        return t.cast("Hasher", cls())
 
-    def stream_hashers(self) -> list[StreamHasher]:
+    def stream_hashers(self) -> list["StreamHasher"]:
+        from vigil.hashing.base import StreamHasher
+
         found = [self.hasher(n) for n in self.names("hasher")]
         return [h for h in found if isinstance(h, StreamHasher)]
 
-    def image_hashers(self) -> list[ImageHasher]:
+    def image_hashers(self) -> list["ImageHasher"]:
+        from vigil.hashing.base import ImageHasher
+
         found = [self.hasher(n) for n in self.names("hasher")]
         return [h for h in found if isinstance(h, ImageHasher)]
 
-    def extractors(self, names: t.Sequence[str] = ()) -> list[Extractor]:
+    def extractors(self, names: t.Sequence[str] = ()) -> list["Extractor"]:
         """Extractor instances in registration order (which is priority order: the
         first one's generation record wins ties), or the named ones in that order."""
         chosen = [
@@ -131,7 +173,7 @@ class Registry:
         unknown = set(names) - {cls.name for cls in chosen}
         if unknown:
             self.get("extractor", sorted(unknown)[0])  # raises with the known names
-        return [t.cast(Extractor, cls()) for cls in chosen]
+        return [t.cast("Extractor", cls()) for cls in chosen]
 
     def plugins(self, kind: type[P]) -> list[P]:
         """Default-configured instances of every plugin of one kind, in
@@ -145,27 +187,28 @@ class Registry:
         declared = [self.hasher(name).hash_type for name in self.names("hasher")]
         return BUILTIN.with_types(t for t in declared if t.name not in BUILTIN)
 
-    def index_for(self, hash_type: HashType) -> Index:
+    def index_for(self, hash_type: HashType) -> "Index":
         """A new index of the plugin the hash type names (`HashType.index`)."""
-        cls = t.cast(type[Index], self.get("index", hash_type.index))
+        cls = t.cast("type[Index]", self.get("index", hash_type.index))
         return cls.for_type(hash_type)
 
     def names_in_order(self, kind: str) -> list[str]:
         """Names of one kind in registration order (the order stages run in)."""
         return [name for (k, name) in self.infos if k == kind]
 
-    def stage(self, name: str) -> Stage:
-        return t.cast(Stage, self.get("stage", name)())
+    def stage(self, name: str) -> "Stage":
+        return t.cast("Stage", self.get("stage", name)())
 
-    def engine(self, name: str, **kwargs: t.Any) -> Engine:
-        return t.cast(Engine, self.get("engine", name)(**kwargs))
+    def engine(self, name: str, **kwargs: t.Any) -> "Engine":
+        return t.cast("Engine", self.get("engine", name)(**kwargs))
 
 
 def _kind_of(cls: type[t.Any]) -> str:
-    for kind, base in KINDS.items():
+    kinds = plugin_kinds()
+    for kind, base in kinds.items():
         if isinstance(cls, type) and issubclass(cls, base):
             return kind
-    raise PluginError(f"{cls!r} is not a known plugin kind ({', '.join(KINDS)})")
+    raise PluginError(f"{cls!r} is not a known plugin kind ({', '.join(kinds)})")
 
 
 def build_registry(

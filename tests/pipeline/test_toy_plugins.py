@@ -56,7 +56,7 @@ def test_a_toy_hash_type_and_score_stage_work_end_to_end(
     )
     assert summary.matches_by_verdict == {"match": 1}
     items = {
-        pathlib.Path(i.places[0].path).name: i
+        pathlib.Path(i.locations[0].path).name: i
         for i in store.iter_items(ItemQuery(scan_id=summary.scan_id))
     }
     hit = items["known.png"]

@@ -1,5 +1,6 @@
 """A scan process killed with SIGKILL part-way resumes to exactly the full result."""
 
+import json
 import os
 import pathlib
 import signal
@@ -87,11 +88,16 @@ def test_sigkill_then_resume_equals_an_uninterrupted_scan(
     assert not [pid for pid in workers if alive(pid)], "orphaned workers left behind"
     done_at_kill = journaled(killed_db)
     assert KILL_AFTER_FILES <= done_at_kill < FILES
+    with sqlite3.connect(killed_db) as c:
+        (spent,) = c.execute("select elapsed_seconds from scans").fetchone()
+    assert spent > 0  # the killed run's time is kept, file by file
 
     resumed = vigil(*args, db=killed_db)
     out, err = resumed.communicate(timeout=DEADLINE_SECONDS)
     assert resumed.returncode == 0, err.decode()
     assert b'"status": "finished"' in out and b'"runs": 2' in out
+    summary = json.loads(out)
+    assert summary["elapsed_seconds"] > spent  # both runs' time, not the last one's
 
     full_db = tmp_path / "full.sqlite3"
     full = vigil(*args, db=full_db)

@@ -15,7 +15,7 @@ import time
 import typing as t
 from stat import S_ISREG
 
-from vigil import __version__
+from vigil._version import __version__
 from vigil.hashing.pdq import PDQ_PIPELINE
 from vigil.matching.matcher import Matcher, MatchResult, Query
 from vigil.media.errors import ErrorRecord
@@ -120,7 +120,7 @@ def run_scan(
     roots = resolve_roots(roots) if resume_id is None else list(roots)
     key = scan_key(roots, config, options)
     scan_id = _open_scan(store, key, roots, config, options, resume_id)
-    started = time.monotonic()
+    clock = _Clock()
     status = ScanStatus.INTERRUPTED
     try:
         done = store.finished_paths(scan_id)
@@ -143,7 +143,7 @@ def run_scan(
         tasks = (FileTask(s.path, config) for s in sources)
         for outcome in engine.map_unordered(process_file, tasks, crash_outcome):
             matches = match_outcome(matcher, outcome) if matcher else {}
-            store.record_file(scan_id, outcome, matches)
+            store.record_file(scan_id, outcome, matches, elapsed_seconds=clock.lap())
             if matches:
                 hit = [r.entry.id for rs in matches.values() for r in rs]
                 for entry_id in store.quarantine_floods(scan_id, hit, flood_limit):
@@ -153,10 +153,21 @@ def run_scan(
         status = ScanStatus.FINISHED
     finally:
         progress.close()
-        store.end_run(
-            scan_id, status=status, elapsed_seconds=time.monotonic() - started
-        )
+        store.end_run(scan_id, status=status, elapsed_seconds=clock.lap())
     return store.summary(scan_id)
+
+
+class _Clock:
+    """Time since the last lap: each file's transaction adds the time spent since
+    the previous one, so the scan's total survives SIGKILL."""
+
+    def __init__(self) -> None:
+        self._mark = time.monotonic()
+
+    def lap(self) -> float:
+        now = time.monotonic()
+        elapsed, self._mark = now - self._mark, now
+        return elapsed
 
 
 def item_queries(observation: ItemObservation) -> list[Query]:

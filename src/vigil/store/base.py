@@ -8,7 +8,7 @@ Design notes:
   database engine, a session or a row, so SQLite, PostgreSQL and an in-memory
   database are interchangeable behind it; one contract suite
   (`vigil.testing.check_store`) holds every implementation to the same answers.
-- Transactions: `record_file` writes one finished file (items, places, hashes,
+- Transactions: `record_file` writes one finished file (items, locations, hashes,
   matches, evidence, generation record, scores, model files, error records and the
   journal row) in one transaction, which is what makes a killed scan resumable.
 - Thread safety: one Store per process; workers never open it.
@@ -101,8 +101,12 @@ class Store(abc.ABC):
         scan_id: int,
         outcome: FileOutcome,
         matches: t.Mapping[str, t.Sequence[MatchResult]] | None = None,
+        *,
+        elapsed_seconds: float = 0.0,
     ) -> None:
-        """Record what one file gave, and journal it, in one transaction."""
+        """Record what one file gave, and journal it, in one transaction; the scan's
+        time grows by `elapsed_seconds` in the same transaction, so a scan killed
+        with SIGKILL keeps the time it spent."""
 
     @abc.abstractmethod
     def summary(self, scan_id: int) -> ScanSummary:
@@ -145,7 +149,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def items(self, query: ItemQuery) -> Page:
-        """A page of items with their places, hashes, matches, evidence, generation
+        """A page of items with their locations, hashes, matches, evidence, generation
         record, scores and errors; filtered as the query says, in item-id order."""
 
     def iter_items(self, query: ItemQuery) -> t.Iterator[ItemView]:

@@ -1,6 +1,6 @@
 """Reading items back: a page of items with everything recorded about them.
 
-Each page loads its items' places, hashes, matches, evidence, generation records,
+Each page loads its items' locations, hashes, matches, evidence, generation records,
 scores and errors in one query per table (never one per item), so listing a scan of
 a million items costs a few thousand queries, not millions.
 """
@@ -35,9 +35,9 @@ from vigil.store.records import (
     ErrorView,
     ItemQuery,
     ItemView,
+    Location,
     MatchView,
     Page,
-    Place,
 )
 from vigil.store.scores import item_scores
 
@@ -93,7 +93,7 @@ def _selected(query: ItemQuery) -> Select[t.Any]:
 def load_items(
     session: Session, ids: t.Sequence[int], scan_id: int | None
 ) -> list[ItemView]:
-    """Full views of the given items (places, matches and errors of one scan, or of
+    """Full views of the given items (locations, matches and errors of one scan, or of
     every scan when `scan_id` is None)."""
     if not ids:
         return []
@@ -120,7 +120,7 @@ def load_items(
                 kind=row.kind,
                 width=row.width,
                 height=row.height,
-                places=tuple(item_places),
+                locations=tuple(item_places),
                 hashes=tuple(hashes.get(item_id, [])),
                 matches=tuple(matches.get(item_id, [])),
                 evidence=tuple(evidence.get(item_id, [])),
@@ -138,7 +138,7 @@ def load_items(
 
 def _places(
     session: Session, ids: t.Sequence[int], scan_id: int | None
-) -> dict[int, list[Place]]:
+) -> dict[int, list[Location]]:
     query = select(
         LocationRow.item_id,
         LocationRow.scan_id,
@@ -147,11 +147,11 @@ def _places(
     ).where(LocationRow.item_id.in_(ids))
     if scan_id is not None:
         query = query.where(LocationRow.scan_id == scan_id)
-    found: dict[int, list[Place]] = {}
+    found: dict[int, list[Location]] = {}
     for item_id, scan, path, member in session.execute(
         query.order_by(LocationRow.path, LocationRow.member_path, LocationRow.scan_id)
     ):
-        found.setdefault(item_id, []).append(Place(scan, path, member))
+        found.setdefault(item_id, []).append(Location(scan, path, member))
     return found
 
 
@@ -283,7 +283,7 @@ def _lora(data: dict[str, t.Any]) -> LoRA:
 
 
 def _errors(
-    session: Session, places: dict[int, list[Place]]
+    session: Session, places: dict[int, list[Location]]
 ) -> dict[tuple[int, str, str], list[ErrorView]]:
     scans_paths = {(p.scan_id, p.path) for ps in places.values() for p in ps}
     if not scans_paths:

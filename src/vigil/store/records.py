@@ -124,7 +124,7 @@ class ScanSummary:
 
 
 @dataclasses.dataclass(frozen=True)
-class Place:
+class Location:
     """Where an item was seen: a file, and a member path inside archives."""
 
     scan_id: int
@@ -174,7 +174,7 @@ class ErrorView:
 
 @dataclasses.dataclass(frozen=True)
 class ItemView:
-    """One item with everything recorded about it: places, hashes, matches,
+    """One item with everything recorded about it: locations, hashes, matches,
     evidence, its generation record, scores and error records."""
 
     item_id: int
@@ -183,7 +183,7 @@ class ItemView:
     kind: str
     width: int | None
     height: int | None
-    places: tuple[Place, ...]
+    locations: tuple[Location, ...]
     hashes: tuple[HashResult, ...]
     matches: tuple[MatchView, ...]
     evidence: tuple[Evidence, ...]
@@ -210,7 +210,7 @@ class ItemView:
             "kind": self.kind,
             "width": self.width,
             "height": self.height,
-            "locations": [p.label for p in self.places],
+            "locations": [p.label for p in self.locations],
             "hashes": {h.hasher: h.value for h in self.hashes},
             "matches": [m.as_dict() for m in self.matches],
             "ai_evidence": self.is_ai,

@@ -194,10 +194,13 @@ class SQLStore(Store):
         scan_id: int,
         outcome: FileOutcome,
         matches: t.Mapping[str, t.Sequence[MatchResult]] | None = None,
+        *,
+        elapsed_seconds: float = 0.0,
     ) -> None:
-        """Record what one file gave, and journal it, in one transaction."""
         now = utcnow()
         with Session(self.engine) as session, session.begin():
+            if elapsed_seconds:
+                session.get_one(ScanRow, scan_id).elapsed_seconds += elapsed_seconds
             for observation in outcome.items:
                 item_id = _item_id(session, observation, now)
                 session.add(

@@ -91,7 +91,7 @@ def check_store(store: Store) -> None:
 
     summary = store.summary(scan_id)
     counts = (summary.files, summary.items, summary.locations, summary.duplicates)
-    _check(counts == (2, 2, 3, 1), f"files, items, places, duplicates: {counts}")
+    _check(counts == (2, 2, 3, 1), f"files, items, locations, duplicates: {counts}")
     _check(summary.errors_by_reason == {"path_traversal": 1}, "errors by reason")
     _check(summary.provenance.ai_items == 1, "one item with AI evidence")
     _check(
@@ -103,8 +103,8 @@ def check_store(store: Store) -> None:
     _check([i.sha256 for i in everything] == [_A, _B], "items page by page, by id")
     first = everything[0]
     _check(
-        [p.label for p in first.places] == ["/root/a.png", "/root/c.zip!/x/a.png"],
-        f"places of an item seen twice: {[p.label for p in first.places]}",
+        [p.label for p in first.locations] == ["/root/a.png", "/root/c.zip!/x/a.png"],
+        f"locations of an item seen twice: {[p.label for p in first.locations]}",
     )
     _check({h.hasher for h in first.hashes} == {"sha256", "pdq"}, "hashes are kept")
     _check(first.evidence == (_AI,), "evidence reads back as written")
@@ -122,7 +122,7 @@ def check_store(store: Store) -> None:
     )
     found = store.item(_B)
     _check(
-        found is not None and found.places[0].label == "/root/c.zip!/x/b.png",
+        found is not None and found.locations[0].label == "/root/c.zip!/x/b.png",
         "item by sha256",
     )
     _check(store.item("c" * 64) is None, "an unknown item is None")

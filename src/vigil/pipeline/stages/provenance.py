@@ -5,10 +5,13 @@ others; at most one generation record per item."""
 import dataclasses
 import typing as t
 
+from vigil.media.errors import DecodeError, TruncatedError
 from vigil.media.subject import Subject
 from vigil.pipeline.stage import Stage, StageContext, StageResult
 from vigil.provenance.base import Evidence, Extractor, GenerationRecord
 from vigil.provenance.run import extract_subject
+
+_DECODE_REASONS = frozenset({DecodeError.reason, TruncatedError.reason})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,8 +47,13 @@ class ProvenanceStage(Stage):
         if not wanted:
             return ProvenanceResult()
         found = extract_subject(subject, wanted)
+        errors = found.errors
+        if subject.decode_failed:
+            # the decode refusal is already this item's error record: an extractor
+            # that could not open the same broken image adds nothing but a copy
+            errors = tuple(e for e in errors if e.reason not in _DECODE_REASONS)
         return ProvenanceResult(
-            evidence=found.evidence, generation=found.generation, errors=found.errors
+            evidence=found.evidence, generation=found.generation, errors=errors
         )
 
     def options(self) -> dict[str, t.Any]:
