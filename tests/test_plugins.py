@@ -11,7 +11,9 @@ from vigil.testing import (
     check_extractor,
     check_format,
     check_hasher,
+    check_identity,
     check_index,
+    check_stage,
 )
 
 REGISTRY = build_registry()
@@ -42,6 +44,41 @@ def test_every_index_passes_the_contract(name: str) -> None:
 @pytest.mark.parametrize("name", REGISTRY.names("extractor"))
 def test_every_extractor_passes_the_contract(name: str) -> None:
     check_extractor(REGISTRY.extractors([name])[0])
+
+
+@pytest.mark.parametrize("name", REGISTRY.names("stage"))
+def test_every_stage_passes_the_contract(name: str) -> None:
+    check_stage(REGISTRY.stage(name))
+
+
+@pytest.mark.parametrize(
+    "key", sorted(REGISTRY.infos), ids=lambda key: f"{key[0]}:{key[1]}"
+)
+def test_every_plugin_has_a_no_argument_default_and_an_identity(
+    key: tuple[str, str],
+) -> None:
+    info = REGISTRY.infos[key]
+    plugin = info.cls()  # every kind is usable with no configuration
+    assert check_identity(plugin) == info.name
+
+
+def test_the_typed_accessor_gives_configured_instances() -> None:
+    from vigil.hashing.base import Hasher, ImageHasher
+    from vigil.pipeline.stage import Stage
+
+    hashers = REGISTRY.plugins(Hasher)
+    assert sorted(h.name for h in hashers) == ["md5", "pdq", "sha1", "sha256"]
+    assert [s.name for s in REGISTRY.plugins(Stage)] == [
+        "hash",
+        "variants",
+        "provenance",
+        "prompt",
+        "model",
+    ]
+    full = REGISTRY.hasher("pdq", pipeline="full")
+    assert isinstance(full, ImageHasher) and full.pipeline == "pdq-full/1"
+    with pytest.raises(PluginError, match="pdq: bad options"):
+        REGISTRY.hasher("pdq", size=3)
 
 
 def test_builtins_are_registered_through_the_entry_point() -> None:

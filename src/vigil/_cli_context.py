@@ -51,6 +51,16 @@ class Context:
 
         return open_store(self.settings.resolved_database_url)
 
+    def options(self, **chosen: t.Any) -> "ScanOptions":
+        """Scan options from the verb's flags, over the plugin options of the
+        settings (`VIGIL_PLUGIN_OPTIONS='{"pdq": {"pipeline": "full"}}'`)."""
+        from vigil.pipeline.config import ScanOptions
+
+        plugin_options = {k: dict(v) for k, v in self.settings.plugin_options.items()}
+        for name, values in chosen.pop("plugin_options", {}).items():
+            plugin_options.setdefault(name, {}).update(values)
+        return ScanOptions(plugin_options=plugin_options, **chosen)
+
     def work_config(self, options: "ScanOptions") -> "WorkConfig":
         """The configured work for these options (one builder for every verb).
 

@@ -68,11 +68,10 @@ def inspect(
       vigil inspect --json downloads/*.jpg
       vigil inspect --extractor c2pa photo.jpg
     """
-    from vigil.pipeline.config import ScanOptions
     from vigil.pipeline.work import FileTask, process_bytes, process_file
 
     config = context.work_config(
-        ScanOptions(
+        context.options(
             hashers=("sha256",),
             lexicons=tuple(str(p) for p in lexicons),
             extractors=extractors,

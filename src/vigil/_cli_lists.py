@@ -304,7 +304,6 @@ def _queries(
     from vigil.hashing.pdq import PDQ_PIPELINE
     from vigil.matching.base import normalise_hash
     from vigil.matching.matcher import Query
-    from vigil.pipeline.config import ScanOptions
     from vigil.pipeline.records import location_label
     from vigil.pipeline.work import FileTask, process_file
     from vigil.scans.run import item_queries
@@ -317,7 +316,7 @@ def _queries(
             raise click.UsageError(f"--hash {text}: {exc}") from exc
         yield text, [Query(hash_type, value, PDQ_PIPELINE)]
     config = context.work_config(
-        ScanOptions(pdq_variants=True, provenance=False, models=False)
+        context.options(pdq_variants=True, provenance=False, models=False)
     )
     for path in files:
         outcome = process_file(FileTask(path, config))

@@ -53,6 +53,14 @@ def scan() -> None:
     help="Skip provenance extraction (C2PA, generator metadata, watermarks, EXIF).",
 )
 @click.option(
+    "--pdq-pipeline",
+    type=click.Choice(["pdq512", "full"]),
+    default=None,
+    help="How images are resized for PDQ: pdq512 (default, fast: Meta's pdqio "
+    "512 px resize) or full (full resolution, python-threatexchange's convention; "
+    "slow on large photos).",
+)
+@click.option(
     "--no-models",
     is_flag=True,
     help="Skip the model-file inspector (fingerprints, pickle opcodes, model_risk).",
@@ -83,6 +91,7 @@ def run(
     no_match: bool,
     no_provenance: bool,
     no_models: bool,
+    pdq_pipeline: str | None,
     extractors: tuple[str, ...],
     lexicons: tuple[pathlib.Path, ...],
     as_json: bool,
@@ -118,13 +127,14 @@ def run(
         raise click.UsageError("--resume takes the paths from the scan: give no PATH")
     store = context.store()
     roots: list[str] = [str(p) for p in paths]
-    options = ScanOptions(
+    options = context.options(
         provenance=not no_provenance,
         prompts=not no_provenance,
         models=not no_models,
         extractors=extractors,
         lexicons=tuple(str(path) for path in lexicons),
         hash_lists=() if no_match else (hash_lists or None),
+        plugin_options={"pdq": {"pipeline": pdq_pipeline}} if pdq_pipeline else {},
     )
     if resume_id is not None:
         info = store.get_scan(resume_id)

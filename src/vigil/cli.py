@@ -116,11 +116,10 @@ def hash_(
       vigil hash --json *.png
       cat image.webp | vigil hash -
     """
-    from vigil.pipeline.config import ScanOptions
     from vigil.pipeline.work import FileTask, process_bytes, process_file
 
     config = context.work_config(
-        ScanOptions(hashers=hashers, provenance=False, models=False)
+        context.options(hashers=hashers, provenance=False, models=False)
     )
     for name in files:
         if name == STDIN_LABEL:

@@ -6,6 +6,7 @@ need as arguments; only the CLI and the server read `Settings`.
 
 import os
 import pathlib
+import typing as t
 
 import platformdirs
 from pydantic import Field
@@ -28,6 +29,9 @@ class Settings(BaseSettings):
     home: pathlib.Path = Field(default_factory=default_home)
     database_url: str | None = None
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    # options of configurable plugins, by plugin name, as JSON in the environment:
+    # VIGIL_PLUGIN_OPTIONS='{"pdq": {"pipeline": "full"}}'
+    plugin_options: dict[str, dict[str, t.Any]] = Field(default_factory=dict)
 
     @property
     def resolved_database_url(self) -> str:

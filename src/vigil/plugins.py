@@ -146,9 +146,14 @@ class Registry:
             known = ", ".join(self.names(kind)) or "none"
             raise PluginError(f"no {kind} named {name!r} (known: {known})") from None
 
-    def hasher(self, name: str) -> "Hasher":
+    def hasher(self, name: str, **options: t.Any) -> "Hasher":
+        """A hasher configured with `options` (`hasher("pdq", pipeline="full")`).
+
+        Raises:
+            PluginError: an unknown name, or options the hasher does not take.
+        """
         cls = self.get("hasher", name)
-        return t.cast("Hasher", cls())
+        return t.cast("Hasher", _configured(cls, name, options))
 
     def stream_hashers(self) -> list["StreamHasher"]:
         from vigil.hashing.base import StreamHasher
@@ -201,6 +206,15 @@ class Registry:
 
     def engine(self, name: str, **kwargs: t.Any) -> "Engine":
         return t.cast("Engine", self.get("engine", name)(**kwargs))
+
+
+def _configured(cls: type[t.Any], name: str, options: t.Mapping[str, t.Any]) -> t.Any:
+    """An instance of a plugin class with its options; bad options are a
+    PluginError naming the plugin, never a TypeError traceback."""
+    try:
+        return cls(**options)
+    except (TypeError, ValueError) as exc:
+        raise PluginError(f"{name}: bad options {dict(options)!r}: {exc}") from exc
 
 
 def _kind_of(cls: type[t.Any]) -> str:

@@ -223,9 +223,13 @@ def test_full_pipeline_differs_only_in_name_on_small_images() -> None:
     image = _decoded(_textured(200, 300))
     fast, full = PDQHasher().hash_image(image), PDQFullHasher().hash_image(image)
     assert full.pipeline == PDQ_FULL_PIPELINE == "pdq-full/1"
-    assert PDQFullHasher.decode_target_px is None
-    assert PDQHasher.decode_target_px == 512
+    assert PDQFullHasher().decode_target_px is None
+    assert PDQHasher().decode_target_px == 512
     assert fast.value == full.value  # no resize below 512 px a side
+    configured = PDQHasher(pipeline="full")
+    assert configured.pipeline == full.pipeline and configured.decode_target_px is None
+    with pytest.raises(ValueError, match="pdq512, full"):
+        PDQHasher(pipeline="half")
 
 
 def test_full_pipeline_refuses_reduced_decodes() -> None:

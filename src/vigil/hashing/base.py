@@ -94,7 +94,13 @@ class ImageHasher(Hasher):
     large JPEGs with DCT scaling; None means "decode at full size".
     """
 
-    decode_target_px: t.ClassVar[int | None] = None
+    decode_target_px: int | None = None  # configured instances may set their own
+
+    @property
+    def pipeline(self) -> str:
+        """How the image was decoded and resized before hashing (stored with each
+        hash); hashers with one fixed pipeline keep the default, their name."""
+        return self.name
 
     @abc.abstractmethod
     def hash_image(self, image: DecodedImage) -> HashResult:

@@ -27,6 +27,7 @@ import pdqhash
 from PIL import Image
 
 from vigil.hashing.base import HasherExample, HashResult, ImageHasher
+from vigil.hashing.types import PDQ, HashType
 from vigil.media.base import DecodedImage
 
 PDQ_PIPELINE = "vigil-pdq512/1"
@@ -44,6 +45,12 @@ PDQ_MIN_RELIABLE_SIDE_PX = 2
 # pdq/cpp/io/pdqio.cpp DOWNSAMPLE_DIMS: "The two-pass Jarosz filter is prohibitively
 # expensive for larger images so we use off-the-shelf downsampling" to 512x512.
 PDQ_DOWNSAMPLE_PX = 512
+#: `PDQHasher(pipeline=...)`: (decode target in px or None for full size, the
+#: pipeline name stored with each hash).
+PIPELINES: dict[str, tuple[int | None, str]] = {
+    "pdq512": (PDQ_DOWNSAMPLE_PX, PDQ_PIPELINE),
+    "full": (None, PDQ_FULL_PIPELINE),
+}
 
 # The hash of `_example_bmp()`, computed with this module; its 16x16 DCT values leave a
 # gap of 1.7 around the median, so float differences between builds cannot flip a bit.
@@ -63,10 +70,29 @@ class PDQHasher(ImageHasher):
 
     name: t.ClassVar[str] = "pdq"
     hex_length: t.ClassVar[int] = PDQ_HEX_LENGTH
-    decode_target_px: t.ClassVar[int | None] = PDQ_DOWNSAMPLE_PX
-    pipeline: t.ClassVar[str] = PDQ_PIPELINE
+
+    def __init__(self, pipeline: str = "pdq512") -> None:
+        """Args:
+        pipeline: `pdq512` (the default: pdqio.cpp's 512 px resize, after a
+            DCT-scaled decode) or `full` (the core on the full-resolution decode,
+            python-threatexchange's convention; slow on large images).
+        """
+        if pipeline not in PIPELINES:
+            known = ", ".join(PIPELINES)
+            raise ValueError(f"PDQ pipeline must be one of {known}, not {pipeline!r}")
+        self.decode_target_px, self._pipeline = PIPELINES[pipeline]
+
+    @property
+    def pipeline(self) -> str:
+        return self._pipeline
+
+    @property
+    def hash_type(self) -> HashType:
+        return PDQ
 
     def hash_image(self, image: DecodedImage) -> HashResult:
+        if self.decode_target_px is None and image.is_reduced:
+            raise ValueError(f"{PDQ_FULL_PIPELINE} needs a full-resolution decode")
         picture = image.image
         if picture.mode != "RGB":
             raise ValueError(f"expected an RGB image, got mode {picture.mode}")
@@ -89,20 +115,15 @@ class PDQHasher(ImageHasher):
 
 
 class PDQFullHasher(PDQHasher):
-    """PDQ on the full-resolution image: python-threatexchange's convention.
+    """PDQ on the full-resolution image: `PDQHasher(pipeline="full")`.
 
     Slow on large images (the core filters every pixel); offered so that hashes can be
-    compared with lists made that way. Not registered by default: it shares the name
-    "pdq" (the same hash space) and is told apart by its pipeline.
+    compared with lists made that way. It shares the name "pdq" (the same hash space)
+    and is told apart by its pipeline; scans use it with `--pdq-pipeline full`.
     """
 
-    decode_target_px: t.ClassVar[int | None] = None
-    pipeline: t.ClassVar[str] = PDQ_FULL_PIPELINE
-
-    def hash_image(self, image: DecodedImage) -> HashResult:
-        if image.is_reduced:
-            raise ValueError(f"{PDQ_FULL_PIPELINE} needs a full-resolution decode")
-        return super().hash_image(image)
+    def __init__(self) -> None:
+        super().__init__(pipeline="full")
 
 
 def downsample_like_pdqio(image: Image.Image, side_px: int) -> Image.Image:

@@ -72,6 +72,11 @@ class HashListFormat(abc.ABC):
     description: t.ClassVar[str]  # one line for `vigil hashlist import --help`
     extensions: t.ClassVar[tuple[str, ...]]  # usual file extensions, for guessing
 
+    def examples(self) -> list[t.Any]:
+        """Benign inputs with known results for the contract suite (each with a
+        `source` naming where it comes from); empty where none are needed."""
+        return []
+
     @abc.abstractmethod
     def read(
         self, stream: t.BinaryIO, *, default_type: str | None = None
@@ -104,6 +109,11 @@ class Index(abc.ABC):
     """
 
     name: t.ClassVar[str]
+
+    def examples(self) -> list[t.Any]:
+        """Benign inputs with known results for the contract suite (each with a
+        `source` naming where it comes from); empty where none are needed."""
+        return []
 
     @classmethod
     def for_type(cls, hash_type: HashType) -> "Index":

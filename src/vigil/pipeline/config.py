@@ -34,10 +34,15 @@ class ScanOptions:
     lexicons: tuple[str, ...] = ()  # operator lexicon files for the prompt filter
     hash_lists: tuple[str, ...] | None = None  # None: every list; () matches none
     limits: Limits = dataclasses.field(default_factory=Limits)
+    # options of configurable plugins by name: {"pdq": {"pipeline": "full"}}
+    plugin_options: t.Mapping[str, t.Mapping[str, t.Any]] = dataclasses.field(
+        default_factory=dict
+    )
 
     def as_dict(self) -> dict[str, t.Any]:
         data = dataclasses.asdict(self)
         data["hash_lists"] = None if self.hash_lists is None else list(self.hash_lists)
+        data["plugin_options"] = {k: dict(v) for k, v in self.plugin_options.items()}
         return data
 
     @classmethod
@@ -50,6 +55,8 @@ class ScanOptions:
                 continue
             if key == "limits":
                 value = Limits(**value)
+            elif key == "plugin_options":
+                value = {str(k): dict(v) for k, v in dict(value).items()}
             elif isinstance(value, list):
                 value = tuple(value)
             values[key] = value
@@ -94,7 +101,9 @@ def build_config(registry: "Registry", options: ScanOptions) -> WorkConfig:
     names = list(options.hashers) or registry.names("hasher")
     if "sha256" not in names:
         names.append("sha256")  # items are keyed by SHA-256
-    chosen = [registry.hasher(name) for name in names]
+    chosen = [
+        registry.hasher(name, **options.plugin_options.get(name, {})) for name in names
+    ]
     lexicons = tuple(str(pathlib.Path(p)) for p in options.lexicons)
     built: dict[str, Stage] = {
         "hash": ImageHashStage([h for h in chosen if isinstance(h, ImageHasher)]),

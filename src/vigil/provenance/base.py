@@ -179,6 +179,11 @@ class Extractor(abc.ABC):
     max_seconds: t.ClassVar[float] = DEFAULT_EXTRACTOR_SECONDS
     reads_pixels: t.ClassVar[bool] = False
 
+    def examples(self) -> list[t.Any]:
+        """Benign inputs with known results for the contract suite (each with a
+        `source` naming where it comes from); empty where none are needed."""
+        return []
+
     @abc.abstractmethod
     def extract(self, subject: Subject) -> Extraction:
         """Evidence found in `subject`; raise `MetadataError` for malformed input."""

@@ -11,7 +11,9 @@ from vigil.testing.contracts import (
     check_extractor,
     check_format,
     check_hasher,
+    check_identity,
     check_index,
+    check_stage,
 )
 from vigil.testing.store_contract import check_store
 
@@ -20,6 +22,8 @@ __all__ = [
     "check_extractor",
     "check_format",
     "check_hasher",
+    "check_identity",
     "check_index",
+    "check_stage",
     "check_store",
 ]

@@ -14,6 +14,7 @@ from vigil.media.base import DecodedImage, Limits, MediaKind
 from vigil.media.errors import MediaError
 from vigil.media.subject import Subject
 from vigil.pipeline.engines.base import Engine
+from vigil.pipeline.stage import Stage, StageContext, StageResult
 from vigil.provenance.base import Extraction, Extractor
 from vigil.testing import _tasks
 
@@ -63,9 +64,7 @@ def _contract_image() -> DecodedImage:
 
 def check_hasher(hasher: Hasher) -> None:
     """A hasher has a stable name, gives lower-case hex and reproduces its examples."""
-    name = type(hasher).__dict__.get("name", getattr(hasher, "name", None))
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        raise _fail(f"{type(hasher).__qualname__}: name {name!r} is not lower_snake")
+    name = check_identity(hasher)
     if not isinstance(hasher, StreamHasher | ImageHasher):
         raise _fail(f"{name}: neither a StreamHasher nor an ImageHasher")
     if isinstance(hasher, StreamHasher):
@@ -100,9 +99,7 @@ def check_hasher(hasher: Hasher) -> None:
 
 def check_engine(engine: Engine) -> None:
     """An engine returns exactly one result per task, whatever the order."""
-    name = type(engine).__dict__.get("name", getattr(engine, "name", None))
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        raise _fail(f"{type(engine).__qualname__}: name {name!r} is not lower_snake")
+    name = check_identity(engine)
     tasks = list(range(40))
     with engine:
         results = sorted(
@@ -116,7 +113,7 @@ def check_engine(engine: Engine) -> None:
 
 def check_format(fmt: HashListFormat) -> None:
     """A format writes what it can carry and reads back the same types and values."""
-    name = _plugin_name(fmt)
+    name = check_identity(fmt)
     carried = 0
     for hash_type, value in CONTRACT_ENTRIES:
         buffer = io.BytesIO()
@@ -148,7 +145,7 @@ def _write_any(fmt: HashListFormat, hash_type: str, value: str, out: io.BytesIO)
 
 def check_index(index: Index, hash_type: str) -> None:
     """An index returns exactly the brute-force result set, nearest first."""
-    name = _plugin_name(index)
+    name = check_identity(index)
     rng = random.Random(CONTRACT_SEED)  # noqa: S311 - test data, not secrets
     bits = 256 if hash_type == "pdq" else 4 * len(dict(CONTRACT_ENTRIES)[hash_type])
     base = rng.getrandbits(bits)
@@ -175,10 +172,26 @@ def check_index(index: Index, hash_type: str) -> None:
         raise _fail(f"{name}: removed ids are still found")
 
 
-def _plugin_name(plugin: object) -> str:
-    name = type(plugin).__dict__.get("name", getattr(plugin, "name", None))
+def check_identity(plugin: object) -> str:
+    """What every plugin of every kind shares: a stable lower_snake `name` declared
+    on a class (never derived from the class name), and `examples()` giving a list
+    whose entries say where they come from. Returns the name."""
+    name = next(
+        (c.__dict__["name"] for c in type(plugin).__mro__ if "name" in c.__dict__),
+        None,
+    )
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         raise _fail(f"{type(plugin).__qualname__}: name {name!r} is not lower_snake")
+    examples = getattr(plugin, "examples", None)
+    if not callable(examples):
+        raise _fail(f"{name}: has no examples()")
+    found = examples()
+    if not isinstance(found, list):
+        raise _fail(f"{name}: examples() must return a list")
+    for example in found:
+        source = getattr(example, "source", None)
+        if not isinstance(source, str) or not source:
+            raise _fail(f"{name}: every example must name its source")
     return name
 
 
@@ -201,10 +214,39 @@ def _contract_inputs() -> list[tuple[str, bytes, MediaKind]]:
     return inputs
 
 
+def check_stage(stage: Stage) -> None:
+    """A stage returns a `StageResult` (never raises) on any input it applies to,
+    scores in [0, 1] with a lower_snake name, and error records with lower_snake
+    reasons; its options are JSON-serialisable (they go into the scan key)."""
+    name = check_identity(stage)
+    try:
+        json.dumps(stage.options())
+    except (TypeError, ValueError) as exc:
+        raise _fail(f"{name}: options() not JSON: {exc}") from exc
+    examples = [(e.source, e.data, e.kind) for e in stage.examples()]
+    for label, data, kind in [*examples, *_contract_inputs()]:
+        subject = Subject(data, kind, Limits())
+        if not stage.applies_to(subject):
+            continue
+        try:
+            result = stage.run(subject, StageContext(Limits()))
+        except Exception as exc:
+            raise _fail(f"{name}: {label}: raised {type(exc).__name__}: {exc}") from exc
+        if not isinstance(result, StageResult):
+            raise _fail(f"{name}: {label}: returned {type(result).__name__}")
+        for score in result.scores:
+            if not NAME_PATTERN.match(score.name) or not 0 <= score.value <= 1:
+                raise _fail(f"{name}: {label}: bad score {score}")
+            json.dumps(score.as_dict())
+        for error in result.errors:
+            if not NAME_PATTERN.match(error.reason):
+                raise _fail(f"{name}: reason {error.reason!r} is not lower_snake")
+
+
 def check_extractor(extractor: Extractor) -> None:
     """An extractor returns an `Extraction` or raises a `MediaError` on any input;
     its output is JSON-serialisable; a plain synthetic image is not AI evidence."""
-    name = _plugin_name(extractor)
+    name = check_identity(extractor)
     if not extractor.media_kinds or not extractor.media_kinds <= set(MediaKind):
         raise _fail(f"{name}: media_kinds must be a non-empty set of MediaKind")
     if extractor.max_seconds <= 0:
@@ -236,6 +278,8 @@ def check_extractor(extractor: Extractor) -> None:
 
 
 __all__ = [
+    "check_identity",
+    "check_stage",
     "check_engine",
     "check_extractor",
     "check_format",

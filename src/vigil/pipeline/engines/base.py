@@ -32,6 +32,11 @@ class Engine(abc.ABC):
         """Yield `fn(task)` for every task, or `on_crash(task, why)` where a worker
         died."""
 
+    def examples(self) -> list[t.Any]:
+        """Benign inputs with known results for the contract suite (each with a
+        `source` naming where it comes from); empty where none are needed."""
+        return []
+
     def close(self) -> None:
         """Release workers. Engines are also context managers."""
         return None

@@ -58,8 +58,4 @@ class ImageHashStage(Stage):
         )
 
     def options(self) -> dict[str, t.Any]:
-        return {"hashers": [f"{h.name}:{_pipeline(h)}" for h in self.hashers]}
-
-
-def _pipeline(hasher: ImageHasher) -> str:
-    return str(getattr(hasher, "pipeline", hasher.name))
+        return {"hashers": [f"{h.name}:{h.pipeline}" for h in self.hashers]}
