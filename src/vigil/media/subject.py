@@ -3,8 +3,8 @@
 Design notes:
 - Decode once per scale. Stages ask for what they need (`decoded(512)` for PDQ's
   DCT-scaled decode, `pixels()` for full-resolution LSB and watermark readers,
-  `image()` for headers and metadata only); each is made at most once per item, and
-  a failed decode is remembered, so one broken image gives one decode error record
+  `crops(256)` for detectors' fixed crops, `image()` for headers and metadata
+  only); each is made at most once per item, and a failed decode is remembered, so one broken image gives one decode error record
   and pixel readers are skipped, not failed again.
 - Bounded: `data` is only held for items up to `limits.max_image_bytes`; bigger
   items (model checkpoints) are read through `open()` as a stream.
@@ -53,6 +53,7 @@ class Subject:
         self._image: Image.Image | None = None
         self._loaded = False
         self._decoded: dict[int | None, DecodedImage | MediaError] = {}
+        self._crops: dict[int, tuple[Image.Image, ...]] = {}
 
     @property
     def data(self) -> bytes:
@@ -94,6 +95,29 @@ class Subject:
             self._decoded[target_px] = cached
         if isinstance(cached, MediaError):
             raise cached
+        return cached
+
+    def crops(self, side_px: int) -> tuple[Image.Image, ...]:
+        """Fixed `side_px` square crops of the full-resolution first frame, in RGB:
+        the centre, then the four corners (fewer where the image is too small to
+        hold them apart; none when a side is under `side_px`). Detectors read these
+        rather than resized images, so upsampling traces survive. Made once per
+        size."""
+        cached = self._crops.get(side_px)
+        if cached is None:
+            picture = self.decoded(None).image
+            width, height = picture.size
+            if width < side_px or height < side_px:
+                cached = ()
+            else:
+                boxes = [((width - side_px) // 2, (height - side_px) // 2)]
+                if width >= 2 * side_px and height >= 2 * side_px:
+                    right, bottom = width - side_px, height - side_px
+                    boxes += [(0, 0), (right, 0), (0, bottom), (right, bottom)]
+                cached = tuple(
+                    picture.crop((x, y, x + side_px, y + side_px)) for x, y in boxes
+                )
+            self._crops[side_px] = cached
         return cached
 
     def image(self) -> Image.Image:
