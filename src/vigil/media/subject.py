@@ -4,8 +4,9 @@ Design notes:
 - Decode once per scale. Stages ask for what they need (`decoded(512)` for PDQ's
   DCT-scaled decode, `pixels()` for full-resolution LSB and watermark readers,
   `crops(256)` for detectors' fixed crops, `image()` for headers and metadata
-  only); each is made at most once per item, and a failed decode is remembered, so one broken image gives one decode error record
-  and pixel readers are skipped, not failed again.
+  only); each is made at most once per item, and a failed decode is remembered,
+  so one broken image gives one decode error record and pixel readers are
+  skipped, not failed again.
 - Bounded: `data` is only held for items up to `limits.max_image_bytes`; bigger
   items (model checkpoints) are read through `open()` as a stream.
 """
