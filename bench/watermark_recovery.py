@@ -44,9 +44,9 @@ from vigil.provenance.watermark import (  # noqa: E402
     Reading,
     chroma_upsampling,
     decode_bits,
-    image_rgb,
     read_watermarks,
     strongest,
+    window_pixels,
 )
 
 SHARED = REPO.parent / "shared" / "fixtures"
@@ -92,15 +92,17 @@ class _Tally:
 
     def add(self, data: bytes, known: KnownWatermark, is_plain: bool) -> np.ndarray:
         subject = Subject(data, sniff_bytes(data[:SNIFF_BYTES]), Limits())
-        pixels = image_rgb(subject.pixels())
+        window = window_pixels(subject.pixels())
         upsampling = ChromaUpsampling.NONE if is_plain else chroma_upsampling(subject)
-        matches = read_watermarks(pixels, upsampling)
+        matches = read_watermarks(window, upsampling)
         match = next(m for m in matches if m.watermark is known)
         self.shares.append(match.agreeing_bits / match.total_bits)
         self.very_likely += match.band is Band.VERY_LIKELY
         best = strongest(matches)
         self.reported += best is not None and best.watermark is known
-        return pixels if upsampling is ChromaUpsampling.NONE else np.empty(0)
+        if upsampling is not ChromaUpsampling.NONE or not window.is_whole:
+            return np.empty(0)
+        return window.rgb
 
     def cell(self) -> str:
         n = len(self.shares)

@@ -19,6 +19,7 @@ from vigil.media.sniff import SNIFF_BYTES, sniff_bytes
 from vigil.media.subject import Subject
 from vigil.provenance import _watermark_bands as null_model
 from vigil.provenance import _watermark_messages as messages
+from vigil.provenance import _watermark_window as wmw
 from vigil.provenance import watermark as wm
 from vigil.provenance.base import EvidenceKind, Strength
 from vigil.provenance.run import Provenance, extract_all
@@ -58,8 +59,8 @@ def only_evidence(provenance: Provenance) -> dict[str, object]:
 
 def matches_of(data: bytes) -> dict[str, wm.WatermarkMatch]:
     subject = Subject(data, sniff_bytes(data[:SNIFF_BYTES]), Limits())
-    rgb = wm.image_rgb(subject.pixels())
-    found = wm.read_watermarks(rgb, wm.chroma_upsampling(subject))
+    window = wm.window_pixels(subject.pixels())
+    found = wm.read_watermarks(window, wm.chroma_upsampling(subject))
     return {match.watermark.name: match for match in found}
 
 
@@ -226,7 +227,8 @@ def test_fixture_photos_carry_no_watermark(shared_fixtures: pathlib.Path) -> Non
         if image.size[0] * image.size[1] < wm.MIN_WATERMARK_PIXELS:
             assert EXTRACTOR.extract(subject).evidence == ()
             continue
-        matches = wm.read_watermarks(wm.image_rgb(image), wm.chroma_upsampling(subject))
+        window = wm.window_pixels(image)
+        matches = wm.read_watermarks(window, wm.chroma_upsampling(subject))
         assert {m.band for m in matches} <= NOT_REPORTED, path
         assert wm.strongest(matches) is None
         examined += 1
@@ -264,18 +266,98 @@ def test_messages_longer_than_the_blocks_are_skipped() -> None:
         wm.vote(np.zeros(5, np.uint8), 8)
 
 
-def test_large_images_are_read_from_their_top_rows(
+def test_large_images_are_read_from_a_middle_band(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert wm.read_window(2048, 2048) == (2048, 2048)
-    assert wm.read_window(5000, 5000) == (5000, 832)
-    assert wm.read_window(600_000, 100) == (524_288, 8)
-    monkeypatch.setattr(wm, "MAX_WATERMARK_PIXELS", 512 * 203)
+    # Native SD sizes are read whole; larger images as whole block rows through the
+    # middle, or the middle of the middle row where one row is over the cap.
+    assert wmw.read_area(1024, 1024) == wmw.ReadArea(0, 0, 128, 128, 128)
+    assert wmw.read_area(1536, 640) == wmw.ReadArea(0, 0, 80, 192, 192)
+    assert wmw.read_area(5000, 5000) == wmw.ReadArea(299, 0, 26, 625, 625)
+    assert wmw.read_area(600_000, 100) == wmw.ReadArea(6, 29_308, 1, 16_384, 75_000)
+    assert wm.window_pixels(Image.new("RGB", (70_000, 7))).rgb.size == 0  # no block
+    # The blocks read are exactly those blocks of the whole image: a band is a run of
+    # imwatermark's own blocks, and for lossy files the inverse filter sees enough
+    # rows beyond the band's cut edges that its values are those of the whole plane.
+    rgb = ref.synthetic(62, size=(1600, 900))  # 200 x 112 blocks
+    full = {
+        (reading, upsampling): wm.block_bits(wm.chroma_u(rgb, reading), upsampling)
+        for reading in messages.ALL_READINGS
+        for upsampling in messages.ChromaUpsampling
+    }
+    margin = wmw.UNSMOOTH_MARGIN_PIXELS
+    for cap, area, shape in [
+        (None, wmw.ReadArea(15, 0, 81, 200, 200), (81 * 8 + 2 * margin, 1600)),
+        (
+            150,
+            wmw.ReadArea(56, 25, 1, 150, 200),
+            (8 + 2 * margin, 150 * 8 + 2 * margin),
+        ),
+    ]:
+        if cap is not None:
+            monkeypatch.setattr(wmw, "MAX_WATERMARK_BLOCKS", cap)
+        window = wm.window_pixels(Image.fromarray(rgb))
+        assert window.area == area
+        assert window.rgb.shape[:2] == shape
+        for (reading, upsampling), bits in full.items():
+            np.testing.assert_array_equal(
+                wm.window_bits(window, reading, upsampling),
+                bits[area.first : area.first + area.blocks],
+            )
+    monkeypatch.setattr(wmw, "MAX_WATERMARK_BLOCKS", 64 * 25)
     marked = ref.mark(ref.synthetic(62), SDXL, BGR_FLOAT)
     details = only_evidence(run(ref.encode(marked, "PNG")))["details"]
     assert isinstance(details, dict)
-    assert (details["read_width"], details["read_height"]) == (512, 200)
+    assert (details["read_top"], details["read_width"], details["read_height"]) == (
+        8 * 19,
+        512,
+        200,
+    )
+    assert details["blocks"] == 64 * 25
     assert details["band"] == "very_likely"
+
+
+def test_a_large_marked_image_is_found_from_a_bounded_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 3000 x 2000 pixels marked whole by the reference encoder: 93,750 blocks, of
+    # which the extractor reads the middle band, at most MAX_WATERMARK_BLOCKS, and
+    # converts no more than that band (and its margins) in each of the four readings.
+    width, height = 3000, 2000
+    marked = ref.mark(ref.synthetic(64, size=(width, height)), SDXL, BGR_FLOAT)
+    converted: list[int] = []
+    chroma_u = wm._chroma_u
+
+    def counting_chroma_u(channels: wm._Channels, reading: wm.Reading) -> np.ndarray:
+        plane = chroma_u(channels, reading)
+        converted.append(plane.size)
+        return plane
+
+    monkeypatch.setattr(wm, "_chroma_u", counting_chroma_u)
+    band_rows = wmw.MAX_WATERMARK_BLOCKS // (width // wmw.BLOCK_PIXELS)  # 43
+    band_top = (height // wmw.BLOCK_PIXELS - band_rows) // 2 * wmw.BLOCK_PIXELS
+    for fmt, options, least in [
+        ("PNG", {}, MIN_LOSSLESS_SHARE),
+        ("WEBP", {"quality": 90}, 0.9),
+    ]:
+        converted.clear()
+        evidence = only_evidence(run(ref.encode(marked, fmt, **options)))
+        assert evidence["source"] == "watermark:sdxl"
+        details = evidence["details"]
+        assert isinstance(details, dict)
+        assert details["band"] == "very_likely"
+        assert details["agreeing_bits"] >= least * 48
+        assert details["blocks"] == band_rows * width // wmw.BLOCK_PIXELS
+        assert details["blocks"] <= wmw.MAX_WATERMARK_BLOCKS
+        read = (details["read_top"], details["read_width"], details["read_height"])
+        assert read == (band_top, width, band_rows * wmw.BLOCK_PIXELS)
+        # The work: one U plane per reading, each of the band and its margin rows
+        # only (a whole-image read would convert 6,000,000 pixels four times).
+        band_pixels = (
+            band_rows * wmw.BLOCK_PIXELS + 2 * wmw.UNSMOOTH_MARGIN_PIXELS
+        ) * width
+        assert len(converted) == 4
+        assert max(converted) <= band_pixels < 0.2 * width * height
 
 
 @pytest.mark.parametrize(

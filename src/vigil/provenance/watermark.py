@@ -30,8 +30,21 @@ Design notes:
   from a binomial null model (an unmarked image agrees with each bit by chance, p=1/2),
   anchored on the SDXL bands of the provenance issue; see `BAND_THRESHOLDS`.
 - Work is bounded without ever resampling (resampling destroys the mark): at most
-  `MAX_WATERMARK_PIXELS` are read, as a band of whole rows from the top, which keeps
-  every block's position in the repetition pattern.
+  `MAX_WATERMARK_BLOCKS` blocks (`MAX_WATERMARK_PIXELS` pixels) are read. Images
+  whose blocks fit, which includes every native SD 1.x/2.x/SDXL size, are read whole;
+  larger ones as a band of whole block rows through their middle. A band is a run of
+  consecutive blocks of imwatermark's raster order, so every block keeps its place in
+  the repetition pattern and every bit its share of the votes. Only the band's pixels
+  are converted (and, for lossy files, `UNSMOOTH_MARGIN_PIXELS` rows either side for
+  the inverse filter).
+- The arithmetic is imwatermark's, bit for bit, but cheaper: the Haar approximation
+  band is computed directly with pywt's own float operations (`haar_approximation`,
+  a tenth of the time of `pywt.dwt2`, which also computes the three detail bands the
+  decode throws away), each block's largest magnitude is a strided maximum (the value
+  read does not depend on which of equal magnitudes imwatermark picks), the channel
+  conversions are shared by the four readings, and the inverse filter runs its FFTs
+  along contiguous rows. Nothing can stop a read early without changing its result:
+  a bit's majority is only settled once more than half of its blocks are read.
 """
 
 import dataclasses
@@ -40,7 +53,6 @@ import typing as t
 import numpy as np
 import numpy.typing as npt
 import pywt
-from PIL import Image
 
 from vigil.media.base import MediaKind
 from vigil.media.subject import Subject
@@ -59,29 +71,27 @@ from vigil.provenance._watermark_messages import (
     PixelType,
     Reading,
 )
+from vigil.provenance._watermark_window import (
+    BLOCK,
+    BLOCK_PIXELS,
+    MIN_WATERMARK_PIXELS,
+    SCALE,
+    ReadArea,
+    Window,
+    window_pixels,
+)
 from vigil.provenance.base import Evidence, EvidenceKind, Extraction, Extractor
 
 UInt8Array = npt.NDArray[np.uint8]
+FloatArray = npt.NDArray[np.floating[t.Any]]
 #: RIFF chunks looked at to tell lossy from lossless WebP (VP8X, ICCP, ANIM, EXIF
 #: and XMP come before the image chunk in valid files; a handful at most).
 MAX_WEBP_CHUNKS = 64
 
-#: imwatermark's dwtDct quantisation step and block side (EmbedMaxDct defaults:
-#: scales=[0, 36, 36] with only channels 0 and 1 visited, so only U is marked).
-SCALE = 36.0
-BLOCK = 4
-#: One DWT level halves each side, and each block is BLOCK coefficients wide: a block
-#: covers this many pixels along each side.
-BLOCK_PIXELS = 2 * BLOCK
-#: imwatermark's encoder refuses images under 256x256 pixels, so none carries its mark.
-MIN_WATERMARK_PIXELS = 256 * 256
-#: Pixels read per image: 2048x2048 covers every native output size of SD 1.x, 2.x
-#: and SDXL (1024x1024 and its aspect buckets), where the decode equals imwatermark's.
-#: Larger images are read as a band of whole rows from the top (4 MP hold over 65,000
-#: blocks, hundreds of repetitions of even the 136-bit message).
-MAX_WATERMARK_PIXELS = 2048 * 2048
-#: Four planes of at most 4 MP take ~0.75 s on one core of the dev machine (either
-#: chroma reading); 5 s leaves room for slow hosts and the pixel decode itself.
+#: The four readings of at most 1 MP of blocks take ~0.012 s (lossless) to ~0.05 s
+#: (lossy files, with the inverse filter) on one core of the dev machine, and the
+#: full-resolution pixel decode before them ~0.1 s for a 12 MP JPEG; 5 s leaves room
+#: for slow hosts and for decoding images up to the pixel limit.
 WATERMARK_MAX_SECONDS = 5.0
 
 # OpenCV's 8-bit RGB->YUV (color_yuv.simd.hpp): coefficients scaled by 2**14,
@@ -96,6 +106,14 @@ _ROUND = 1 << (_SHIFT - 1)
 _R2YF, _G2YF, _B2YF = np.float32(0.299), np.float32(0.587), np.float32(0.114)
 _B2UF = np.float32(0.492)
 _HALF_F = np.float32(0.5)
+# pywt's Haar low-pass tap (1/sqrt(2) as float64; pywt filters float32 data with its
+# float32 rounding). pywt filters uint8 planes as float64: the row pass of two 8-bit
+# levels a (upper) and b (lower), then its product with the tap, looked up at
+# a * 256 + b.
+_HAAR = np.float64(pywt.Wavelet("haar").dec_lo[0])
+_HAAR_F = np.float32(_HAAR)
+_HAAR_LEVELS = np.arange(256, dtype=np.float64) * _HAAR
+_HAAR_PAIRS = ((_HAAR_LEVELS[:, None] + _HAAR_LEVELS[None, :]) * _HAAR).reshape(-1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +140,21 @@ class WatermarkMatch:
         return binomial_tail(self.total_bits, self.agreeing_bits)
 
 
+class _Channels:
+    """The red, green and blue planes of an RGB array, each converted to int32 (8-bit
+    readings) or float32 (float readings) at most once for all readings."""
+
+    def __init__(self, rgb: UInt8Array) -> None:
+        self._rgb = rgb
+        self._converted: dict[type, tuple[npt.NDArray[t.Any], ...]] = {}
+
+    def get(self, dtype: type) -> tuple[npt.NDArray[t.Any], ...]:
+        if dtype not in self._converted:
+            rgb = self._rgb
+            self._converted[dtype] = tuple(rgb[..., i].astype(dtype) for i in range(3))
+        return self._converted[dtype]
+
+
 def chroma_u(rgb: UInt8Array, reading: Reading) -> npt.NDArray[t.Any]:
     """The U plane imwatermark computed, for pixels handed to it as `reading` says.
 
@@ -129,82 +162,141 @@ def chroma_u(rgb: UInt8Array, reading: Reading) -> npt.NDArray[t.Any]:
     red for blue, so the two swap roles. 8-bit readings give uint8, float ones float32,
     each as OpenCV's `cvtColor(..., COLOR_BGR2YUV)` computes it for that type.
     """
-    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return _chroma_u(_Channels(rgb), reading)
+
+
+def _chroma_u(channels: _Channels, reading: Reading) -> npt.NDArray[t.Any]:
+    if reading.pixels is PixelType.FLOAT:
+        red_f, green_f, blue_f = channels.get(np.float32)
+        if reading.order is ChannelOrder.RGB:
+            red_f, blue_f = blue_f, red_f
+        # red * 0.299 + green * 0.587 + blue * 0.114, in that order, in float32
+        luma_f = red_f * _R2YF
+        luma_f += green_f * _G2YF
+        luma_f += blue_f * _B2YF
+        u_f: npt.NDArray[np.float32] = np.subtract(blue_f, luma_f, out=luma_f)
+        u_f *= _B2UF
+        u_f += _HALF_F
+        return u_f
+    red, green, blue = channels.get(np.int32)
     if reading.order is ChannelOrder.RGB:
         red, blue = blue, red
-    if reading.pixels is PixelType.FLOAT:
-        red_f, green_f, blue_f = (c.astype(np.float32) for c in (red, green, blue))
-        luma_f = red_f * _R2YF + green_f * _G2YF + blue_f * _B2YF
-        u_f: npt.NDArray[np.float32] = (blue_f - luma_f) * _B2UF + _HALF_F
-        return u_f
-    red_i, green_i, blue_i = (c.astype(np.int32) for c in (red, green, blue))
-    luma = (red_i * _R2Y + green_i * _G2Y + blue_i * _B2Y + _ROUND) >> _SHIFT
-    u: npt.NDArray[np.int32] = ((blue_i - luma) * _B2U + _HALF + _ROUND) >> _SHIFT
-    return np.clip(u, 0, 255).astype(np.uint8)
+    luma = red * _R2Y
+    luma += green * _G2Y
+    luma += blue * _B2Y
+    luma += _ROUND
+    luma >>= _SHIFT
+    u: npt.NDArray[np.int32] = np.subtract(blue, luma, out=luma)
+    u *= _B2U
+    u += _HALF + _ROUND
+    u >>= _SHIFT
+    return np.clip(u, 0, 255, out=u).astype(np.uint8)
+
+
+def haar_approximation(plane: npt.NDArray[t.Any], wide: bool = False) -> FloatArray:
+    """`pywt.dwt2(plane, "haar")[0]` for a plane with even sides, bit for bit (of
+    `plane.astype(np.float64)` if `wide`): like pywt, each row pair, then each column
+    pair, as the sum of the two products with the tap, in float32 for float32 planes
+    and float64 otherwise. The detail bands, which the decode discards, are skipped."""
+    if plane.dtype == np.uint8:
+        pairs = plane[0::2].astype(np.uint16) << 8
+        pairs |= plane[1::2]
+        rows: FloatArray = _HAAR_PAIRS[pairs]
+    else:
+        if plane.dtype == np.float32 and not wide:
+            tap: np.floating[t.Any] = _HAAR_F
+            scaled = plane * tap
+        else:
+            tap = _HAAR
+            scaled = np.multiply(plane, tap, dtype=np.float64)
+        rows = scaled[0::2] + scaled[1::2]
+        rows *= tap
+    band: FloatArray = rows[:, 0::2] + rows[:, 1::2]
+    return band
+
+
+def _band_bits(band: FloatArray, rows: int, cols: int) -> UInt8Array:
+    """One read bit for each of the first `rows` x `cols` 4x4 blocks of `band`, in
+    raster order. Overwrites `band`."""
+    magnitudes = band[: rows * BLOCK, : cols * BLOCK]
+    np.abs(magnitudes, out=magnitudes)  # `band` is scratch, computed for this read
+    # The first coefficient is never read; magnitudes are >= 0, so a 0 there never
+    # changes a block's largest one.
+    magnitudes[::BLOCK, ::BLOCK] = 0
+    # imwatermark reads the coefficient with the largest magnitude, the first if
+    # several tie, and keeps only its magnitude: the largest magnitude is what it reads.
+    largest = magnitudes.reshape(rows, BLOCK, cols * BLOCK).max(axis=1)
+    largest = largest.reshape(rows, cols, BLOCK).max(axis=2)
+    # pywt computes in float32 for float32 planes and float64 otherwise, as in
+    # imwatermark; the decision below is taken in that type too.
+    is_one: npt.NDArray[np.bool_] = np.remainder(largest, SCALE) > SCALE / 2
+    return is_one.astype(np.uint8).reshape(-1)
+
+
+def _plane_bits(
+    u: npt.NDArray[t.Any],
+    area: ReadArea,
+    row: int,
+    col: int,
+    upsampling: ChromaUpsampling,
+) -> UInt8Array:
+    """The bits of `area`'s blocks, which start at pixel (`row`, `col`) of the U
+    plane `u`."""
+    if area.blocks == 0:
+        return np.zeros(0, np.uint8)
+    if upsampling is ChromaUpsampling.NONE:
+        # Each Haar coefficient depends on its own 2x2 pixels only: cropping to the
+        # blocks read first changes nothing.
+        height, width = area.rows * BLOCK_PIXELS, area.cols * BLOCK_PIXELS
+        band = haar_approximation(u[row : row + height, col : col + width])
+    else:  # the inverse filter sees all of `u`, up to its true edges
+        even = u[: u.shape[0] // 2 * 2, : u.shape[1] // 2 * 2]
+        band = haar_approximation(even, wide=True)
+        for axis, is_upsampled in enumerate(upsampling.value):
+            if is_upsampled:
+                band = _unsmooth(band, axis)
+        band = band[row // 2 :, col // 2 :]
+    return _band_bits(band, area.rows, area.cols)
 
 
 def block_bits(
     u: npt.NDArray[t.Any], upsampling: ChromaUpsampling = ChromaUpsampling.NONE
 ) -> npt.NDArray[np.uint8]:
     """One read bit per 4x4 block of the Haar approximation band, in raster order."""
-    rows = u.shape[0] // BLOCK_PIXELS * BLOCK_PIXELS
-    cols = u.shape[1] // BLOCK_PIXELS * BLOCK_PIXELS
-    if rows == 0 or cols == 0:
-        return np.zeros(0, np.uint8)
-    if upsampling is ChromaUpsampling.NONE:
-        # Blocks past the last whole one are never read: cropping first changes
-        # nothing (each Haar coefficient depends on its own 2x2 pixels only).
-        approx = np.asarray(pywt.dwt2(u[:rows, :cols], "haar")[0])
-    else:  # the inverse filter sees the whole plane, up to its true edges
-        even = u[: u.shape[0] // 2 * 2, : u.shape[1] // 2 * 2]
-        approx = np.asarray(pywt.dwt2(even.astype(np.float64), "haar")[0])
-        for axis, is_upsampled in enumerate(upsampling.value):
-            if is_upsampled:
-                approx = _unsmooth(approx, axis)
-        approx = approx[: rows // 2, : cols // 2]
-    block_rows, block_cols = rows // BLOCK_PIXELS, cols // BLOCK_PIXELS
-    # pywt computes in float32 for float32 planes and float64 otherwise, as in
-    # imwatermark; the decision below is taken in that type too.
-    blocks: npt.NDArray[np.floating[t.Any]] = (
-        approx.reshape(block_rows, BLOCK, block_cols, BLOCK)
-        .swapaxes(1, 2)
-        .reshape(block_rows * block_cols, BLOCK * BLOCK)
-    )
-    magnitudes = np.abs(blocks[:, 1:])
-    chosen = magnitudes[np.arange(len(blocks)), np.argmax(magnitudes, axis=1)]
-    is_one: npt.NDArray[np.bool_] = np.remainder(chosen, SCALE) > SCALE / 2
-    return is_one.astype(np.uint8)
+    return _plane_bits(u, ReadArea.whole(u.shape[1], u.shape[0]), 0, 0, upsampling)
 
 
-def _unsmooth(band: npt.NDArray[np.float64], axis: int) -> npt.NDArray[np.float64]:
+def _unsmooth(band: FloatArray, axis: int) -> npt.NDArray[np.float64]:
     """Undo the [1, 6, 1]/8 smoothing, edges replicated, along `axis`.
 
     Over a 2x2 Haar cell, libjpeg's and libwebp's fancy upsampling ((3 * near + far)
     / 4 per axis) averages to (prev + 6 * own + next) / 8 of the stored samples.
     Replicated edges make it a circular filter on the mirrored signal, so it is
     divided out in the Fourier domain: response (6 + 2 cos w) / 8, at least 1/2.
+    The transforms run along rows, contiguous in memory (same values, less time).
     """
-    size = band.shape[axis]
-    mirrored = np.concatenate([band, np.flip(band, axis)], axis=axis)
-    spectrum = np.fft.rfft(mirrored, axis=axis)
-    frequencies = np.arange(spectrum.shape[axis]) * np.pi / size
-    response = (6 + 2 * np.cos(frequencies)) / 8
-    shape = [1, 1]
-    shape[axis] = -1
-    restored = np.fft.irfft(spectrum / response.reshape(shape), n=2 * size, axis=axis)
-    return np.asarray(np.take(restored, np.arange(size), axis=axis), np.float64)
+    if axis == 0:
+        return _unsmooth(band.T, 1).T
+    size = band.shape[1]
+    mirrored = np.concatenate([band, band[:, ::-1]], axis=1, dtype=np.float64)
+    spectrum = np.fft.rfft(mirrored, axis=1)
+    frequencies = np.arange(spectrum.shape[1]) * np.pi / size
+    spectrum /= (6 + 2 * np.cos(frequencies)) / 8
+    restored = np.fft.irfft(spectrum, n=2 * size, axis=1)
+    return restored[:, :size]
 
 
 def _agreement(a: Bits, b: Bits) -> int:
     return sum(x == y for x, y in zip(a, b, strict=True))
 
 
-def vote(bits: npt.NDArray[np.uint8], length: int) -> Bits:
-    """Message bits from block bits (block n carries bit `n % length`): the majority
-    of each bit's repetitions. Requires at least `length` blocks."""
+def vote(bits: npt.NDArray[np.uint8], length: int, first: int = 0) -> Bits:
+    """Message bits from block bits (block n carries bit `n % length`; `bits` are
+    those of blocks `first`, `first + 1`, ...): the majority of each bit's
+    repetitions. Requires at least `length` blocks."""
     if len(bits) < length:
         raise ValueError(f"{len(bits)} blocks cannot carry {length} bits")
-    positions = np.arange(len(bits)) % length
+    positions = (np.arange(len(bits)) + first) % length
     counts = np.bincount(positions, minlength=length)
     ones = np.bincount(positions, weights=bits, minlength=length)
     decided = ones / counts * 255 > 127  # imwatermark's rule, ties read as 1
@@ -217,25 +309,56 @@ def decode_bits(rgb: UInt8Array, length: int, reading: Reading) -> Bits:
     return vote(block_bits(chroma_u(rgb, reading)), length)
 
 
+def _region(
+    window: Window, upsampling: ChromaUpsampling
+) -> tuple[UInt8Array, int, int]:
+    """The pixels of `window` that a reading converts, and where the first block read
+    starts in them: the blocks read only, or for lossy files all of the window (the
+    inverse filter sees beyond the blocks)."""
+    if upsampling is not ChromaUpsampling.NONE:
+        return window.rgb, window.row, window.col
+    area, row, col = window.area, window.row, window.col
+    height, width = area.rows * BLOCK_PIXELS, area.cols * BLOCK_PIXELS
+    return window.rgb[row : row + height, col : col + width], 0, 0
+
+
+def window_bits(
+    window: Window,
+    reading: Reading,
+    upsampling: ChromaUpsampling = ChromaUpsampling.NONE,
+) -> UInt8Array:
+    """The bits of the blocks of `window.area` (from block `area.first` of the image,
+    in raster order) in `reading`."""
+    rgb, row, col = _region(window, upsampling)
+    u = _chroma_u(_Channels(rgb), reading)
+    return _plane_bits(u, window.area, row, col, upsampling)
+
+
 def read_watermarks(
-    rgb: UInt8Array, upsampling: ChromaUpsampling = ChromaUpsampling.NONE
+    pixels: Window | UInt8Array,
+    upsampling: ChromaUpsampling = ChromaUpsampling.NONE,
 ) -> tuple[WatermarkMatch, ...]:
-    """The best match of each known message that the image has room for;
-    `upsampling` says what the file's decoder did to its chroma."""
+    """The best match of each known message that the read blocks have room for;
+    `pixels` is a `window_pixels` window or a whole RGB array, and `upsampling` says
+    what the file's decoder did to its chroma."""
+    window = pixels if isinstance(pixels, Window) else Window.whole(pixels)
+    area = window.area
+    rgb, row, col = _region(window, upsampling)
+    channels = _Channels(rgb)  # shared by the readings, like the planes they give
     planes: dict[Reading, npt.NDArray[np.uint8]] = {}
     matches = []
     for known in KNOWN_WATERMARKS:
+        if area.blocks < len(known.bits):
+            continue
         best: WatermarkMatch | None = None
         for reading in known.readings:
             if reading not in planes:
-                planes[reading] = block_bits(chroma_u(rgb, reading), upsampling)
-            bits = planes[reading]
-            if len(bits) < len(known.bits):
-                continue
-            decoded = vote(bits, len(known.bits))
+                u = _chroma_u(channels, reading)
+                planes[reading] = _plane_bits(u, area, row, col, upsampling)
+            decoded = vote(planes[reading], len(known.bits), area.first)
             agreeing = _agreement(decoded, known.bits)
             if best is None or agreeing > best.agreeing_bits:
-                best = WatermarkMatch(known, reading, agreeing, decoded, len(bits))
+                best = WatermarkMatch(known, reading, agreeing, decoded, area.blocks)
         if best is not None:
             matches.append(best)
     return tuple(matches)
@@ -255,30 +378,6 @@ def strongest(matches: t.Sequence[WatermarkMatch]) -> WatermarkMatch | None:
     if best is None or best.band not in REPORTED_BANDS:
         return None
     return best
-
-
-def read_window(width: int, height: int) -> tuple[int, int]:
-    """The top-left part of an image that is read: all of it within the pixel cap;
-    else whole rows from the top (a multiple of the block height, so block numbering is
-    kept), or for absurdly wide images the start of the first block row."""
-    if width * height <= MAX_WATERMARK_PIXELS:
-        return width, height
-    rows = MAX_WATERMARK_PIXELS // width // BLOCK_PIXELS * BLOCK_PIXELS
-    if rows >= BLOCK_PIXELS:
-        return width, rows
-    # One block row: block n is column n, whatever the width.
-    return MAX_WATERMARK_PIXELS // BLOCK_PIXELS, BLOCK_PIXELS
-
-
-def image_rgb(image: Image.Image) -> UInt8Array:
-    """The read window of the first frame as RGB (alpha dropped, not composited, as
-    `cv2.imread` does), in stored orientation."""
-    width, height = read_window(*image.size)
-    if (width, height) != image.size:
-        image = image.crop((0, 0, width, height))
-    if image.mode != "RGB":
-        image = image.convert("RGB")
-    return np.asarray(image, dtype=np.uint8)
 
 
 def chroma_upsampling(subject: Subject) -> ChromaUpsampling:
@@ -329,7 +428,7 @@ class InvisibleWatermarkExtractor(Extractor):
 
     name = "invisible_watermark"
     reads_pixels = True
-    version = 1
+    version = 2  # 2: large images read as a middle band of 1 MP, read_left/top
     media_kinds = frozenset(kind for kind in MediaKind if kind.is_image)
     max_seconds = WATERMARK_MAX_SECONDS
 
@@ -339,22 +438,23 @@ class InvisibleWatermarkExtractor(Extractor):
         if width * height < MIN_WATERMARK_PIXELS:
             return Extraction()
         upsampling = chroma_upsampling(subject)
-        rgb = image_rgb(image)
-        matches = read_watermarks(rgb, upsampling)
+        window = window_pixels(image)
+        matches = read_watermarks(window, upsampling)
         best = strongest(matches)
         if best is None:
             return Extraction()
-        evidence = _evidence(best, matches, rgb.shape, upsampling)
+        evidence = _evidence(best, matches, window, upsampling)
         return Extraction(evidence=(evidence,))
 
 
 def _evidence(
     match: WatermarkMatch,
     matches: t.Sequence[WatermarkMatch],
-    shape: tuple[int, ...],
+    window: Window,
     upsampling: ChromaUpsampling,
 ) -> Evidence:
     known = match.watermark
+    left, top, width, height = window.read_box()
     label = "very likely" if match.band is Band.VERY_LIKELY else "likely"
     summary = (
         f"Invisible watermark of {known.description}: {match.agreeing_bits} of "
@@ -378,8 +478,10 @@ def _evidence(
             "blocks": match.blocks,
             "decoded_bits": "".join(map(str, match.decoded)),
             "chroma_upsampling_undone": upsampling.label,
-            "read_width": int(shape[1]),
-            "read_height": int(shape[0]),
+            "read_left": left,
+            "read_top": top,
+            "read_width": width,
+            "read_height": height,
             # every known message, for the analyst (aliases and near misses)
             "agreement": {
                 m.watermark.name: {
