@@ -90,5 +90,24 @@ lexicon_option = click.option(
 )
 
 
+def shown(text: str) -> str:
+    """A name or message as printed: control characters and undecodable bytes
+    escaped, so it can neither forge an output line nor reach the terminal."""
+    from vigil.media.names import display
+
+    return display(text)
+
+
+def name_fields(key: str, name: str) -> dict[str, str]:
+    """`{key: readable}`, plus `{key}_bytes` (hex of the name's bytes) where the
+    readable form had to escape something: JSON keeps names losslessly."""
+    from vigil.media.names import display, name_bytes
+
+    readable = display(name)
+    if readable == name:
+        return {key: name}
+    return {key: readable, f"{key}_bytes": name_bytes(name).hex()}
+
+
 def json_line(data: dict[str, t.Any]) -> None:
     click.echo(json.dumps(data, ensure_ascii=False))

@@ -6,7 +6,14 @@ import typing as t
 
 import click
 
-from vigil._cli_context import Context, json_line, lexicon_option, pass_context
+from vigil._cli_context import (
+    Context,
+    json_line,
+    lexicon_option,
+    name_fields,
+    pass_context,
+    shown,
+)
 from vigil.media.errors import ErrorRecord
 
 if t.TYPE_CHECKING:
@@ -98,7 +105,7 @@ def _print_outcome(outcome: "FileOutcome", as_json: bool) -> None:
         if as_json:
             json_line(
                 {
-                    "path": label,
+                    **name_fields("path", label),
                     "sha256": item.sha256,
                     "kind": item.kind,
                     "ai_evidence": any(e.is_ai for e in item.evidence),
@@ -117,70 +124,77 @@ def _print_outcome(outcome: "FileOutcome", as_json: bool) -> None:
         label = location_label(outcome.path, member_path)
         if as_json:
             json_line(
-                {"path": label, "errors": [_error_dict(e) for e in orphan_errors]}
+                {
+                    **name_fields("path", label),
+                    "errors": [_error_dict(e) for e in orphan_errors],
+                }
             )
         else:
-            click.echo(label)
+            _echo(label)
             for error in orphan_errors:
-                click.echo(f"  error    {error.reason}: {error.message}")
+                _echo(f"  error    {error.reason}: {error.message}")
 
 
 def _print_item_text(
     label: str, item: "ItemObservation", item_errors: list[ErrorRecord]
 ) -> None:
-    click.echo(f"{label}  ({item.kind})")
+    _echo(f"{label}  ({item.kind})")
     if not item.evidence and item.generation is None and item.model is None:
-        click.echo("  no provenance evidence found")
+        _echo("  no provenance evidence found")
     if item.model is not None:
         model = item.model
         risk = model.risk
         score = "" if risk.score is None else f" {risk.score:.2f}"
-        click.echo(
-            f"  model file      {model.format.value}, model_risk {risk.level}{score}"
-        )
+        _echo(f"  model file      {model.format.value}, model_risk {risk.level}{score}")
         for model_hash in model.model_hashes():
-            click.echo(f"    {model_hash.kind.value:<16}{model_hash.value}")
+            _echo(f"    {model_hash.kind.value:<16}{model_hash.value}")
         if model.is_dangerous_to_load:
-            click.echo("    unsafe pickle   loading it would run code (never load it)")
+            _echo("    unsafe pickle   loading it would run code (never load it)")
         for reason in risk.reasons:
-            click.echo(f"    {'risk':<16}{reason}")
+            _echo(f"    {'risk':<16}{reason}")
     for evidence in item.evidence:
-        click.echo(
+        _echo(
             f"  {evidence.strength.value:<7}{evidence.kind.value:<13}"
             f"{evidence.source}: {evidence.summary}"
         )
     record = item.generation
     if record is not None:
-        click.echo("  generation record")
+        _echo("  generation record")
         data = record.as_dict()
         for field in _RECORD_FIELDS:
             if data.get(field) is not None:
-                click.echo(f"    {field:<16}{data[field]}")
+                _echo(f"    {field:<16}{data[field]}")
         if record.model_hash is not None:
             hash_ = record.model_hash
-            click.echo(f"    {'model_hash':<16}{hash_.value} ({hash_.kind.value})")
+            _echo(f"    {'model_hash':<16}{hash_.value} ({hash_.kind.value})")
         for lora in record.loras:
             weight = "" if lora.weight is None else f" weight {lora.weight}"
             digest = (
                 f" hash {lora.hash.value} ({lora.hash.kind.value})" if lora.hash else ""
             )
-            click.echo(f"    {lora.kind:<16}{lora.name}{weight}{digest}")
+            _echo(f"    {lora.kind:<16}{lora.name}{weight}{digest}")
         for name in record.other_models:
-            click.echo(f"    {'other_model':<16}{name}")
+            _echo(f"    {'other_model':<16}{name}")
     verdict = item.prompt_verdict
     if verdict is not None:
-        click.echo(
+        _echo(
             f"  prompt filter   {verdict.decision.value} (prompt_risk "
             f"{verdict.score:.2f})"
         )
         for trigger in verdict.triggers:
-            click.echo(
+            _echo(
                 f"    {trigger.category:<16}{trigger.text!r} in {trigger.field} "
                 f"at {trigger.span[0]}-{trigger.span[1]}"
             )
     for error in item_errors:
-        click.echo(f"  error    {error.reason}: {error.message}")
+        _echo(f"  error    {error.reason}: {error.message}")
 
 
 def _error_dict(error: ErrorRecord) -> dict[str, str]:
     return {"reason": error.reason, "message": error.message}
+
+
+def _echo(text: str) -> None:
+    """One line of the report; untrusted text (names, prompts, metadata) cannot
+    break it or reach the terminal."""
+    click.echo(shown(text))

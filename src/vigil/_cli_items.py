@@ -6,7 +6,7 @@ import typing as t
 
 import click
 
-from vigil._cli_context import Context, json_line, pass_context
+from vigil._cli_context import Context, json_line, pass_context, shown
 
 if t.TYPE_CHECKING:
     from vigil.store.records import ItemView
@@ -153,6 +153,4 @@ def _model(item: "ItemView") -> str:
 
 def _one_field(text: str) -> str:
     """No field may break the one-line-per-item format (names are untrusted)."""
-    return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text
-    )
+    return shown(text)

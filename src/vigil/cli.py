@@ -17,7 +17,7 @@ import typing as t
 import click
 
 from vigil import __version__
-from vigil._cli_context import Context, json_line, pass_context
+from vigil._cli_context import Context, json_line, name_fields, pass_context, shown
 from vigil._cli_inspect import inspect
 from vigil._cli_items import items
 from vigil._cli_lists import hashlist, match
@@ -126,21 +126,21 @@ def hash_(
             outcome = process_bytes("<stdin>", sys.stdin.buffer.read(), config)
         else:
             outcome = process_file(FileTask(name, config))
-        _print_hashes(outcome, as_json, shown=hashers)
+        _print_hashes(outcome, as_json, chosen=hashers)
 
 
 def _print_hashes(
-    outcome: "FileOutcome", as_json: bool, shown: t.Sequence[str]
+    outcome: "FileOutcome", as_json: bool, chosen: t.Sequence[str]
 ) -> None:
     from vigil.pipeline.records import location_label
 
     errors = {e.member_path: e for e in outcome.errors}
     for item in outcome.items:
         label = location_label(outcome.path, item.member_path)
-        values = {h.hasher: h for h in item.hashes if not shown or h.hasher in shown}
+        values = {h.hasher: h for h in item.hashes if not chosen or h.hasher in chosen}
         error = errors.pop(item.member_path, None)
         if as_json:
-            record: dict[str, t.Any] = {"path": label}
+            record: dict[str, t.Any] = name_fields("path", label)
             for name, result in values.items():
                 record[name] = result.value
                 if result.quality is not None:
@@ -151,19 +151,23 @@ def _print_hashes(
             json_line(record)
             continue
         for name, result in values.items():
-            click.echo(f"{name} {result.value} {label}")
+            click.echo(f"{name} {result.value} {shown(label)}")
         if error is not None:
-            click.echo(f"error {error.reason} {label}")
-            click.echo(f"{label}: {error.message}", err=True)
+            click.echo(f"error {error.reason} {shown(label)}")
+            click.echo(shown(f"{label}: {error.message}"), err=True)
     for member_path, error in errors.items():
         label = location_label(outcome.path, member_path)
         if as_json:
             json_line(
-                {"path": label, "error": error.reason, "error_message": error.message}
+                {
+                    **name_fields("path", label),
+                    "error": error.reason,
+                    "error_message": error.message,
+                }
             )
         else:
-            click.echo(f"error {error.reason} {label}")
-            click.echo(f"{label}: {error.message}", err=True)
+            click.echo(f"error {error.reason} {shown(label)}")
+            click.echo(shown(f"{label}: {error.message}"), err=True)
 
 
 # demo, plugins, db
@@ -256,3 +260,10 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    except Exception as exc:  # one clear line, never a traceback
+        from vigil._cli_errors import describe_failure
+
+        code, message = describe_failure(exc)
+        log.debug("failure", exc_info=exc)
+        click.echo(f"error: {message}", err=True)
+        sys.exit(code)

@@ -198,17 +198,36 @@ def test_tar_links_and_devices_are_refused() -> None:
     )
 
 
+#: The ratio check judged past 1 MiB, so that 50 MiB of zeros stands in for a bomb
+#: past the default floor (the image byte limit) without allocating it.
+RATIO = Limits(min_ratio_check_bytes=MIB)
+
+
 def test_zip_bomb_member_is_refused_by_ratio() -> None:
     data = _zip({"zeros.bin": bytes(50 * MIB), "ok.png": _png()})
     assert len(data) < MIB
-    items = _walk(data, MediaKind.ZIP)
+    items = _walk(data, MediaKind.ZIP, RATIO)
     assert _errors(items) == {"zeros.bin": "compression_ratio"}
     assert _members(items) == {"ok.png": _png()}
 
 
 def test_small_compressible_members_are_fine() -> None:
     text = b"a" * (512 * 1024)  # compresses about 1000:1 but is below the floor
-    assert _members(_walk(_zip({"log.txt": text}), MediaKind.ZIP)) == {"log.txt": text}
+    walked = _walk(_zip({"log.txt": text}), MediaKind.ZIP, RATIO)
+    assert _members(walked) == {"log.txt": text}
+
+
+def test_a_flat_bitmap_stored_in_a_zip_is_read_not_refused() -> None:
+    """A blank 18 MB BMP zips to about 17 KB (1000:1): a legitimate file that must
+    be hashed and matched; the size caps, not the ratio, bound what it costs."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (3000, 2000), (250, 250, 250)).save(buffer, "BMP")
+    bitmap = buffer.getvalue()
+    data = _zip({"scan.bmp": bitmap})
+    assert len(bitmap) > 17 * MIB and len(data) < 100 * 1024
+    assert _members(_walk(data, MediaKind.ZIP)) == {"scan.bmp": bitmap}
 
 
 def _patch_sizes(data: bytes, compress_size: int, file_size: int) -> bytes:
@@ -232,13 +251,13 @@ def test_zip_understating_its_size_yields_no_more_than_declared() -> None:
 def test_zip_overstating_its_compressed_size_is_still_a_bomb() -> None:
     original = _zip({"zeros.bin": bytes(50 * MIB)})
     data = _patch_sizes(original, compress_size=40 * MIB, file_size=50 * MIB)
-    items = _walk(data, MediaKind.ZIP)
+    items = _walk(data, MediaKind.ZIP, RATIO)
     assert _errors(items) == {"zeros.bin": "compression_ratio"}
 
 
 def test_gzip_bomb_is_refused_while_decompressing() -> None:
     data = gzip.compress(bytes(50 * MIB), mtime=0)
-    items = _walk(data, MediaKind.GZIP)
+    items = _walk(data, MediaKind.GZIP, RATIO)
     assert _errors(items) == {GZIP_PAYLOAD_NAME: "compression_ratio"}
     assert _members(items) == {}
 

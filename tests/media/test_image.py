@@ -398,3 +398,24 @@ def test_heif_without_the_heif_extra_is_a_clear_refusal(
         decode_image(heic.read_bytes(), MediaKind.HEIF, Limits())
     assert refused.value.reason == "dependency_missing"
     assert "pip install 'vigil[heif]'" in refused.value.message
+
+
+def test_the_pixel_limit_message_names_vigils_limit_not_pillows() -> None:
+    """Pillow refuses 400 MP itself (its own bomb limit); the error record must say
+    Vigil's limit, which is the one a person can change."""
+    header = b"\x89PNG\r\n\x1a\n"
+    ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)
+    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr
+    chunk += struct.pack(">I", zlib.crc32(b"IHDR" + ihdr) & 0xFFFFFFFF)
+    data = header + chunk + b"\x00\x00\x00\x00IEND\xaeB`\x82"
+    with pytest.raises(TooManyPixelsError) as refused:
+        decode_image(data, MediaKind.PNG, Limits())
+    message = refused.value.message
+    assert "100000000-pixel limit" in message, message
+    assert "178956970" not in message and "DOS" not in message
+
+
+def test_error_messages_carry_no_object_reprs() -> None:
+    with pytest.raises(DecodeError) as refused:
+        decode_image(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, MediaKind.PNG, Limits())
+    assert " object at 0x" not in refused.value.message

@@ -165,7 +165,9 @@ def test_symlinks_are_not_followed(tmp_path: pathlib.Path, store: Store) -> None
     summary = run_scan(
         store, [str(tmp_path / "src")], config=work_config(), engine=InlineEngine()
     )
-    assert summary.files == 1
+    assert summary.items == 1  # the links are recorded, never read
+    assert summary.errors_by_reason == {"symlink": 2}
+    assert summary.files == 3
 
 
 def test_process_pool_gives_the_same_store_as_inline(tmp_path: pathlib.Path) -> None:
@@ -199,14 +201,14 @@ def test_an_unreadable_file_is_an_error_record(
 ) -> None:
     make_tree(tmp_path / "src")
     locked = str(tmp_path / "src" / "a" / "img2.png")
-    real_open = open
+    real_open = os.open
 
     def guarded(file: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
         if file == locked:  # root reads everything: refuse as a locked file would be
             raise PermissionError(13, "Permission denied", locked)
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr("builtins.open", guarded)
+    monkeypatch.setattr("os.open", guarded)
     summary = run_scan(
         store, [str(tmp_path / "src")], config=work_config(), engine=InlineEngine()
     )

@@ -52,9 +52,6 @@ GZIP_PAYLOAD_NAME = "<payload>"
 
 # Members are read in chunks of this size so every limit is checked as bytes appear.
 READ_CHUNK_BYTES = 256 * 1024
-# The compression ratio is judged only past this many expanded bytes: small text and
-# metadata files legitimately compress beyond 200:1 and cost nothing to read.
-COMPRESSION_RATIO_FLOOR_BYTES = 1 * MIB
 # tarfile reads pax and GNU long-name headers whole; real ones are a few KiB, so a
 # larger declared header is refused rather than loaded.
 TAR_MAX_HEADER_BYTES = 1 * MIB
@@ -441,7 +438,7 @@ class _Walker:
 
 def _is_bomb_ratio(expanded_bytes: int, compressed_bytes: int, limits: Limits) -> bool:
     return (
-        expanded_bytes > COMPRESSION_RATIO_FLOOR_BYTES
+        expanded_bytes > limits.min_ratio_check_bytes
         and expanded_bytes > max(1, compressed_bytes) * limits.max_compression_ratio
     )
 

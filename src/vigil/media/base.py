@@ -71,6 +71,12 @@ DEFAULT_MAX_EXPANDED_BYTES = 20 * 1024 * MIB
 # Real media barely compresses (JPEG/PNG/video are already compressed); a member that
 # inflates more than 200:1 is almost certainly padding built to exhaust the reader.
 DEFAULT_MAX_COMPRESSION_RATIO = 200.0
+# The ratio is judged only for members past this size: flat scans, screenshots and
+# blank frames stored as BMP or TIFF compress 1000:1 and more (an 18 MB BMP zips to
+# 17 KB), and a member up to the image byte limit is read whatever its ratio, the
+# member and expanded-size caps bounding what it costs. Past it, a ratio over 200:1
+# is padding built to exhaust the reader.
+DEFAULT_MIN_RATIO_CHECK_BYTES = DEFAULT_MAX_IMAGE_BYTES
 DEFAULT_MAX_MEMBER_BYTES = 2 * 1024 * MIB
 
 
@@ -86,6 +92,7 @@ class Limits:
     max_archive_members: int = DEFAULT_MAX_ARCHIVE_MEMBERS
     max_expanded_bytes: int = DEFAULT_MAX_EXPANDED_BYTES
     max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO
+    min_ratio_check_bytes: int = DEFAULT_MIN_RATIO_CHECK_BYTES
     max_member_bytes: int = DEFAULT_MAX_MEMBER_BYTES
 
 

@@ -6,6 +6,11 @@ record it, and go on.
 """
 
 import dataclasses
+import re
+
+#: An object's default repr (`<_io.BytesIO object at 0x7f...>`), which Pillow and
+#: others put in messages: it says nothing to an analyst and differs run to run.
+_OBJECT_REPR = re.compile(r"<[A-Za-z_][\w.]* object at 0x[0-9a-fA-F]+>")
 
 
 class MediaError(Exception):
@@ -14,6 +19,7 @@ class MediaError(Exception):
     reason: str = "unreadable"
 
     def __init__(self, message: str) -> None:
+        message = _OBJECT_REPR.sub("the input", message)
         super().__init__(message)
         self.message = message
 
@@ -93,6 +99,26 @@ class FileVanishedError(MediaError):
     """The file was listed but was gone (or unreadable) by the time it was read."""
 
     reason = "file_vanished"
+
+
+class NotRegularFileError(MediaError):
+    """A FIFO, device, socket or directory where a file was expected: refused at
+    once, never opened for reading (a FIFO would block, /dev/zero never ends)."""
+
+    reason = "not_regular_file"
+
+
+class SymlinkSkippedError(MediaError):
+    """A symbolic link met in a scan: recorded with its target, never followed."""
+
+    reason = "symlink"
+
+
+class ChangedWhileReadError(MediaError):
+    """The file's size or modification time changed while it was read: its hashes
+    may be of neither version."""
+
+    reason = "changed_while_read"
 
 
 class SpecialMemberError(MediaError):

@@ -22,6 +22,7 @@ Design notes:
 import contextlib
 import io
 import logging
+import re
 import signal
 import sys
 import threading
@@ -125,7 +126,7 @@ def decode_image(
         except MediaError:
             raise
         except Image.DecompressionBombError as exc:
-            raise TooManyPixelsError(str(exc)) from exc
+            raise pixel_limit_error(exc, limits) from exc
         except Exception as exc:  # Pillow plugins raise many types on hostile input
             raise _refusal(exc) from exc
     for warning in caught:
@@ -254,6 +255,16 @@ def _can_use_alarm() -> bool:
 #: pillow-heif's binary wheels are GPLv2 (they bundle x265), so HEIF decoding is
 #: the opt-in `heif` extra (see the README's licence notes).
 HEIF_EXTRA = "heif"
+
+
+_PILLOW_PIXELS = re.compile(r"Image size \((\d+) pixels\)")
+
+
+def pixel_limit_error(exc: Exception, limits: Limits) -> TooManyPixelsError:
+    """Pillow's bomb refusal in Vigil's words: Vigil's own limit, never Pillow's."""
+    found = _PILLOW_PIXELS.search(str(exc))
+    size = f"{int(found.group(1))} pixels" if found else "the image"
+    return TooManyPixelsError(f"{size} is over the {limits.max_pixels}-pixel limit")
 
 
 def register_heif_opener() -> None:

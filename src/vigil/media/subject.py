@@ -24,7 +24,7 @@ from vigil.media.errors import (
     MediaError,
     TooManyPixelsError,
 )
-from vigil.media.image import decode_image, register_heif_opener
+from vigil.media.image import decode_image, pixel_limit_error, register_heif_opener
 
 HEAD_BYTES = 4096  # as much as any sniffer reads (vigil.media.sniff.SNIFF_BYTES)
 
@@ -154,7 +154,7 @@ class Subject:
             except MediaError:
                 raise
             except Image.DecompressionBombError as exc:
-                raise TooManyPixelsError(str(exc)) from exc
+                raise pixel_limit_error(exc, self.limits) from exc
             except Exception as exc:
                 raise DecodeError(f"cannot decode pixels: {exc}") from exc
             self._loaded = True

@@ -11,17 +11,21 @@ import dataclasses
 import io
 import os
 import pathlib
+import stat as stat_module
+import typing as t
 
 from vigil.hashing.base import HashResult, StreamHasher
 from vigil.hashing.digest import digest_bytes, digest_stream
 from vigil.media.archive import ArchiveMember, walk_archive
 from vigil.media.base import MediaKind
 from vigil.media.errors import (
+    ChangedWhileReadError,
     EmptyFileError,
     ErrorRecord,
     FileTooLargeError,
     FileVanishedError,
     MediaError,
+    NotRegularFileError,
 )
 from vigil.media.sniff import SNIFF_BYTES, sniff_bytes, sniff_path, sniff_stream
 from vigil.media.subject import Subject
@@ -35,6 +39,8 @@ from vigil.pipeline.stage import (
 )
 
 INTERNAL_ERROR_REASON = "internal_error"
+#: Opening a FIFO for reading blocks until a writer appears, unless non-blocking.
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 CRASH_REASON = "worker_crashed"
 
 
@@ -64,22 +70,23 @@ def crash_outcome(
 def _process_file(path: str, config: WorkConfig) -> FileOutcome:
     limits = config.limits
     try:
-        stat = os.stat(path)
-        with open(path, "rb") as stream:
+        with open_regular(path) as stream:
+            before = os.fstat(stream.fileno())
             head = stream.read(SNIFF_BYTES)
             kind = sniff_bytes(head)
             if kind is MediaKind.ZIP:
                 kind = sniff_path(pathlib.Path(path))
-            cap = size_cap(config, kind, head, stat.st_size)
-            if stat.st_size > cap:
+            cap = size_cap(config, kind, head, before.st_size)
+            if before.st_size > cap:
                 raise FileTooLargeError(
-                    f"{stat.st_size} bytes is over the {cap}-byte limit"
+                    f"{before.st_size} bytes is over the {cap}-byte limit"
                 )
             stream.seek(0)
             keep = limits.max_image_bytes if kind.is_image else 0
             digest = digest_stream(
                 stream, config.stream_hashers, max_bytes=cap, keep_bytes_up_to=keep
             )
+            after = os.fstat(stream.fileno())
     except FileNotFoundError as exc:
         return _refused(
             path, FileVanishedError(f"file vanished before it was read: {exc}")
@@ -88,10 +95,13 @@ def _process_file(path: str, config: WorkConfig) -> FileOutcome:
         return _refused(path, MediaError(f"could not read file: {exc}"))
     except MediaError as exc:
         return _refused(path, exc)
-
+    stat = after
     errors: list[ErrorRecord] = []
     if digest.size == 0:
         errors.append(ErrorRecord("", EmptyFileError.reason, "the file is empty"))
+    changed = _changed(before, after, digest.size)
+    if changed is not None:
+        errors.append(ErrorRecord.of("", changed))
     subject = Subject(digest.data, kind, limits, size=digest.size, path=path, head=head)
     digests = _digests(config.stream_hashers, digest.values)
     items = observe(subject, digests, stat.st_mtime, config, errors)
@@ -99,6 +109,54 @@ def _process_file(path: str, config: WorkConfig) -> FileOutcome:
         _walk(pathlib.Path(path), kind, config, items, errors)
     return FileOutcome(
         path=path, items=tuple(items), errors=tuple(errors), bytes_read=digest.size
+    )
+
+
+def open_regular(path: str) -> t.BinaryIO:
+    """Open a regular file for reading; anything else (a FIFO, a device, a socket,
+    a directory) is refused at once, without blocking and without reading.
+
+    Raises:
+        NotRegularFileError: not a regular file.
+        OSError: it cannot be opened.
+    """
+    descriptor = os.open(path, os.O_RDONLY | _NONBLOCK)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat_module.S_ISREG(mode):
+            raise NotRegularFileError(f"not a regular file ({_file_type(mode)})")
+        if _NONBLOCK:  # back to blocking reads for a regular file
+            os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def _file_type(mode: int) -> str:
+    for test, name in (
+        (stat_module.S_ISFIFO, "a FIFO"),
+        (stat_module.S_ISCHR, "a character device"),
+        (stat_module.S_ISBLK, "a block device"),
+        (stat_module.S_ISSOCK, "a socket"),
+        (stat_module.S_ISDIR, "a directory"),
+    ):
+        if test(mode):
+            return name
+    return "an unknown file type"
+
+
+def _changed(
+    before: os.stat_result, after: os.stat_result, read_bytes: int
+) -> ChangedWhileReadError | None:
+    """A file whose size or mtime moved while it was read, or that gave other than
+    its size in bytes."""
+    moved = (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
+    if not moved and read_bytes == before.st_size:
+        return None
+    return ChangedWhileReadError(
+        f"the file changed while it was read: {before.st_size} bytes before, "
+        f"{after.st_size} after, {read_bytes} read"
     )
 
 

@@ -13,12 +13,17 @@ import os
 import pathlib
 import time
 import typing as t
-from stat import S_ISREG
+from stat import S_ISFIFO, S_ISLNK, S_ISREG
 
 from vigil._version import __version__
 from vigil.hashing.pdq import PDQ_PIPELINE
 from vigil.matching.matcher import Matcher, MatchResult, Query
-from vigil.media.errors import ErrorRecord
+from vigil.media.errors import (
+    ErrorRecord,
+    FileVanishedError,
+    NotRegularFileError,
+    SymlinkSkippedError,
+)
 from vigil.pipeline.config import ScanOptions, WorkConfig
 from vigil.pipeline.engines.base import Engine
 from vigil.pipeline.records import FileOutcome, ItemObservation
@@ -60,15 +65,21 @@ class SourceFile:
 
 @dataclasses.dataclass(frozen=True)
 class WalkProblem:
+    """A place the walk could not read, or skipped on purpose (a symbolic link, a
+    FIFO, a device): recorded as an error record with its reason, and journaled."""
+
     path: str
     message: str
+    reason: str = WALK_ERROR_REASON
 
 
 def enumerate_source(roots: t.Sequence[str]) -> t.Iterator[SourceFile | WalkProblem]:
-    """Regular files under the roots, sorted, never following symbolic links."""
+    """Regular files under the roots, sorted. Symbolic links (to files or folders)
+    are recorded with their target and never followed; FIFOs, devices and sockets
+    are recorded and never opened."""
     for root in roots:
-        if os.path.isfile(root) and not os.path.islink(root):
-            yield SourceFile(root, os.path.getsize(root))
+        if not os.path.isdir(root) or os.path.islink(root):
+            yield _entry(root)
             continue
         problems: list[WalkProblem] = []
         on_error = functools.partial(_walk_problem, problems, root)
@@ -76,16 +87,33 @@ def enumerate_source(roots: t.Sequence[str]) -> t.Iterator[SourceFile | WalkProb
             dirnames.sort()
             yield from problems
             problems.clear()
-            for name in sorted(filenames):
-                path = os.path.join(directory, name)
-                try:
-                    info = os.lstat(path)
-                except OSError as exc:
-                    yield WalkProblem(path, str(exc))
-                    continue
-                if S_ISREG(info.st_mode):
-                    yield SourceFile(path, info.st_size)
+            linked = [d for d in dirnames if os.path.islink(os.path.join(directory, d))]
+            for name in linked:  # os.walk lists links to folders but never enters
+                dirnames.remove(name)
+            for name in sorted([*filenames, *linked]):
+                yield _entry(os.path.join(directory, name))
         yield from problems
+
+
+def _entry(path: str) -> SourceFile | WalkProblem:
+    """A regular file to read, or the record of what else is at `path`."""
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        return WalkProblem(path, str(exc), FileVanishedError.reason)
+    if S_ISREG(info.st_mode):
+        return SourceFile(path, info.st_size)
+    if S_ISLNK(info.st_mode):
+        try:
+            target = os.readlink(path)
+        except OSError as exc:
+            target = f"? ({exc.strerror})"
+        message = f"symbolic link to {target}, not followed"
+        return WalkProblem(path, message, SymlinkSkippedError.reason)
+    kind = (
+        "a FIFO" if S_ISFIFO(info.st_mode) else "a device, socket or other special file"
+    )
+    return WalkProblem(path, f"not a regular file ({kind})", NotRegularFileError.reason)
 
 
 def _walk_problem(problems: list[WalkProblem], root: str, exc: OSError) -> None:
@@ -129,7 +157,7 @@ def run_scan(
             if entry.path in done:
                 continue
             if isinstance(entry, WalkProblem):
-                error = ErrorRecord("", WALK_ERROR_REASON, entry.message)
+                error = ErrorRecord("", entry.reason, entry.message)
                 store.record_file(scan_id, FileOutcome(entry.path, (), (error,), 0))
                 done.add(entry.path)
             else:

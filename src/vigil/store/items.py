@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from vigil.hashing.base import HashResult
 from vigil.hashing.model import ModelHash, ModelHashKind
+from vigil.media.names import from_text, to_text
 from vigil.provenance.base import (
     Evidence,
     EvidenceKind,
@@ -151,7 +152,9 @@ def _places(
     for item_id, scan, path, member in session.execute(
         query.order_by(LocationRow.path, LocationRow.member_path, LocationRow.scan_id)
     ):
-        found.setdefault(item_id, []).append(Location(scan, path, member))
+        found.setdefault(item_id, []).append(
+            Location(scan, from_text(path), from_text(member))
+        )
     return found
 
 
@@ -289,14 +292,15 @@ def _errors(
     if not scans_paths:
         return {}
     found: dict[tuple[int, str, str], list[ErrorView]] = {}
-    paths = sorted({path for _scan, path in scans_paths})
+    paths = sorted({to_text(path) for _scan, path in scans_paths})
     for row in session.scalars(
         select(ErrorRow).where(ErrorRow.path.in_(paths)).order_by(ErrorRow.id)
     ):
-        if (row.scan_id, row.path) not in scans_paths:
+        path, member = from_text(row.path), from_text(row.member_path)
+        if (row.scan_id, path) not in scans_paths:
             continue
-        found.setdefault((row.scan_id, row.path, row.member_path), []).append(
-            ErrorView(row.scan_id, row.path, row.member_path, row.reason, row.message)
+        found.setdefault((row.scan_id, path, member), []).append(
+            ErrorView(row.scan_id, path, member, row.reason, row.message)
         )
     return found
 
@@ -308,6 +312,12 @@ def scan_errors(session: Session, scan_id: int) -> list[ErrorView]:
         .order_by(ErrorRow.path, ErrorRow.member_path, ErrorRow.id)
     )
     return [
-        ErrorView(row.scan_id, row.path, row.member_path, row.reason, row.message)
+        ErrorView(
+            row.scan_id,
+            from_text(row.path),
+            from_text(row.member_path),
+            row.reason,
+            row.message,
+        )
         for row in rows
     ]

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from vigil.hashing.model import ModelHashKind
+from vigil.media.names import from_text
 from vigil.pipeline.records import location_label
 from vigil.store.models import (
     GenerationRow,
@@ -27,7 +28,7 @@ from vigil.store.models import (
     ModelFileRow,
     ModelLinkRow,
 )
-from vigil.store.provenance import clip, text
+from vigil.store.provenance import clip, json_text, text
 from vigil.store.records import ModelCounts, ModelLinkInfo
 
 if t.TYPE_CHECKING:
@@ -76,13 +77,13 @@ def add_model_file(
 
 def _report_json(report: "ModelReport") -> str:
     data = report.as_dict()
-    text = json.dumps(data, ensure_ascii=False)
+    text = json_text(data)
     if len(text.encode()) <= MAX_STORED_REPORT_BYTES:
         return text
     data["metadata"] = {}
     data["training"] = None
     data["stored_copy_truncated"] = True
-    return json.dumps(data, ensure_ascii=False)
+    return json_text(data)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,7 +215,7 @@ def scan_links(engine: Engine, scan_id: int) -> list[ModelLinkInfo]:
         row = session.execute(
             query.order_by(LocationRow.path, LocationRow.member_path).limit(1)
         ).first()
-        return location_label(row[0], row[1]) if row else None
+        return location_label(from_text(row[0]), from_text(row[1])) if row else None
 
     found: list[ModelLinkInfo] = []
     with Session(engine) as session:

@@ -12,6 +12,7 @@ import typing as t
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from vigil.media.names import display_surrogates
 from vigil.pipeline.records import ItemObservation
 from vigil.pipeline.stages.prompt import PROMPT_RISK
 from vigil.provenance.base import EvidenceKind
@@ -41,8 +42,23 @@ def text(value: str) -> str: ...
 def text(value: None) -> None: ...
 def text(value: str | None) -> str | None:
     """Untrusted text fit for any database: NUL (which PostgreSQL text refuses)
-    becomes U+FFFD."""
-    return None if value is None else value.replace("\x00", "\ufffd")
+    becomes U+FFFD, and lone surrogates (undecodable bytes of a name, which no
+    UTF-8 column takes) are written as `\\xNN`."""
+    if value is None:
+        return None
+    value = value.replace("\x00", "\ufffd")
+    return display_surrogates(value) if _has_surrogates(value) else value
+
+
+def json_text(data: t.Any) -> str:
+    """JSON for a text column: non-ASCII kept readable, but lone surrogates (which
+    UTF-8 cannot carry) escaped, as `json.loads` reads them back exactly."""
+    dumped = json.dumps(data, ensure_ascii=False)
+    return json.dumps(data) if _has_surrogates(dumped) else dumped
+
+
+def _has_surrogates(value: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in value)
 
 
 def add_provenance(
@@ -67,7 +83,7 @@ def add_provenance(
                     source=clip(evidence.source, 128),
                     strength=evidence.strength.value,
                     summary=text(evidence.summary),
-                    details=json.dumps(evidence.details, ensure_ascii=False),
+                    details=json_text(evidence.details),
                     recorded_at=now,
                 )
             )
@@ -96,9 +112,9 @@ def add_provenance(
             model_name=text(record.model_name),
             model_hash=clip(record.model_hash.value, 64) if record.model_hash else None,
             model_hash_kind=record.model_hash.kind.value if record.model_hash else None,
-            loras=json.dumps([lora.as_dict() for lora in record.loras]),
-            other_models=json.dumps(list(record.other_models), ensure_ascii=False),
-            extra=json.dumps(dict(record.extra), ensure_ascii=False),
+            loras=json_text([lora.as_dict() for lora in record.loras]),
+            other_models=json_text(list(record.other_models)),
+            extra=json_text(dict(record.extra)),
             recorded_at=now,
         )
     )

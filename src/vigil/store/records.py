@@ -8,6 +8,7 @@ import typing as t
 
 from vigil.detection.score import Score
 from vigil.hashing.base import HashResult
+from vigil.media.names import display, name_bytes
 from vigil.pipeline.records import location_label
 from vigil.provenance.base import Evidence, GenerationRecord
 
@@ -210,7 +211,13 @@ class ItemView:
             "kind": self.kind,
             "width": self.width,
             "height": self.height,
-            "locations": [p.label for p in self.locations],
+            "locations": [display(p.label) for p in self.locations],
+            # hex of the bytes of each name that its readable form had to escape
+            "locations_bytes": {
+                display(p.label): name_bytes(p.label).hex()
+                for p in self.locations
+                if display(p.label) != p.label
+            },
             "hashes": {h.hasher: h.value for h in self.hashes},
             "matches": [m.as_dict() for m in self.matches],
             "ai_evidence": self.is_ai,

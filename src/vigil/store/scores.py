@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from vigil.detection.score import Score
 from vigil.store.models import ScoreRow
-from vigil.store.provenance import clip
+from vigil.store.provenance import clip, json_text, text
 
 
 def add_scores(
@@ -41,8 +41,8 @@ def add_scores(
                 name=key[0],
                 value=score.value,
                 level=clip(score.level, 32),
-                reasons=json.dumps(list(score.reasons), ensure_ascii=False),
-                details=json.dumps(dict(score.details), ensure_ascii=False),
+                reasons=json_text([text(r) for r in score.reasons]),
+                details=json_text(dict(score.details)),
                 detector=key[1],
                 version=score.version,
                 recorded_at=now,

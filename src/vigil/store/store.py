@@ -17,6 +17,7 @@ from sqlalchemy.pool import StaticPool
 from vigil.hashing.types import BUILTIN, HashTypes
 from vigil.matching.index import make_index
 from vigil.matching.matcher import IndexFactory, Matcher, MatchResult
+from vigil.media.names import from_text, to_text
 from vigil.pipeline.records import FileOutcome, ItemObservation
 from vigil.store import migrate
 from vigil.store.base import Store
@@ -43,7 +44,12 @@ from vigil.store.models import (
     ScanRow,
     utcnow,
 )
-from vigil.store.provenance import add_provenance, scan_provenance_counts
+from vigil.store.provenance import (
+    add_provenance,
+    clip,
+    scan_provenance_counts,
+    text,
+)
 from vigil.store.records import (
     ErrorView,
     ItemQuery,
@@ -181,11 +187,12 @@ class SQLStore(Store):
 
     def finished_paths(self, scan_id: int) -> set[str]:
         with Session(self.engine) as session:
-            return set(
-                session.scalars(
+            return {
+                from_text(path)
+                for path in session.scalars(
                     select(ScanFileRow.path).where(ScanFileRow.scan_id == scan_id)
                 )
-            )
+            }
 
     # recording
 
@@ -207,8 +214,8 @@ class SQLStore(Store):
                     LocationRow(
                         scan_id=scan_id,
                         item_id=item_id,
-                        path=outcome.path,
-                        member_path=observation.member_path,
+                        path=to_text(outcome.path),
+                        member_path=to_text(observation.member_path),
                         size=observation.size,
                         mtime=observation.mtime,
                     )
@@ -226,17 +233,17 @@ class SQLStore(Store):
                 session.add(
                     ErrorRow(
                         scan_id=scan_id,
-                        path=outcome.path,
-                        member_path=error.member_path,
-                        reason=error.reason,
-                        message=error.message,
+                        path=to_text(outcome.path),
+                        member_path=to_text(error.member_path),
+                        reason=clip(error.reason, 64),
+                        message=text(error.message),
                         recorded_at=now,
                     )
                 )
             session.add(
                 ScanFileRow(
                     scan_id=scan_id,
-                    path=outcome.path,
+                    path=to_text(outcome.path),
                     bytes_read=outcome.bytes_read,
                     finished_at=now,
                 )
