@@ -76,10 +76,52 @@ DANGEROUS_MODULES: frozenset[str] = frozenset(
         "glob",
         "zipimport",
         "joblib",
+        # From picklescan's `_unsafe_globals` (see docs/modelfiles.md for the
+        # revision read) and the GHSA advisories its tests name. Whole modules here
+        # where picklescan lists single gadgets: their other names reach the same
+        # code (a shell, exec, a file write, or a further pickle).
+        "aiohttp",  # aiohttp.client requests
+        "ssl",  # DNS exfiltration through get_server_certificate
+        "idlelib",  # pyshell/run `runcode`, autocomplete/calltip `get_entity` (eval)
+        "lib2to3",  # pgen2 Grammar.loads (pickle), ParserGenerator.make_label (eval)
+        "doctest",  # debug_script execs its argument
+        "ensurepip",  # _run_pip runs pip with arguments
+        "pkgutil",  # resolve_name imports any module:attribute past the denylist
+        "uuid",  # _get_command_stdout and the *_getnode helpers spawn commands
+        "imaplib",  # IMAP4_stream runs a shell command
+        "venv",  # create runs ensurepip and writes files
+        "py_compile",  # compile writes files
+        "compileall",
+        "test",  # test.support.script_helper spawns interpreters
+        "_osx_support",  # _read_output runs commands
+        "_aix_support",  # _read_cmd_output runs commands
+        "_pyrepl",  # pager helpers run commands
+        "site",  # addsitedir/addpackage exec .pth lines
+        "numpy.f2py",  # getlincoef and _eval_length eval strings
+        "numpy.testing",  # _private.utils.runstring is exec
+        "numpy.distutils",
+        "torch.utils.bottleneck",  # __main__.run_cprofile/run_autograd_prof exec
+        "torch.utils.collect_env",  # run is Popen(shell=True)
+        "torch._dynamo",  # guards.GuardBuilder.get evals
+        "torch._inductor",  # codecache.compile_file runs a compiler command
+        "torch.fx.experimental.symbolic_shapes",  # ShapeEnv.evaluate_guards_expression
+        "torch.jit.unsupported_tensor_ops",  # execWrapper is exec
+        "torch.utils._config_module",  # ConfigModule.load_config unpickles
+        "torch.utils.data.datapipes.utils.decoder",  # basichandlers unpickles
+        "torch.hub",  # downloads and runs hubconf.py
+        "torch.package",  # PackageImporter runs packaged code
+        "torch.distributed.rpc",
+        "torch.testing._internal",
     }
 )
 
 _BUILTIN_MODULES = ("builtins", "__builtin__", "__builtins__")
+# Module names that, met as an attribute inside a dotted name, mean the walk reached
+# that module (modules import `os`, `sys` and `subprocess` under those names).
+_REACHED_MODULES = frozenset(
+    {"os", "posix", "nt", "sys", "subprocess", "builtins", "__builtins__", "pty"}
+    | {"shutil", "socket", "runpy", "importlib", "ctypes", "pickle", "marshal"}
+)
 
 #: Builtins that evaluate code, import, reach attributes by name or open files.
 DANGEROUS_BUILTINS: frozenset[str] = frozenset(
@@ -123,6 +165,38 @@ DANGEROUS_NAMES: frozenset[tuple[str, str]] = frozenset(
         ("numpy.testing._private.utils", "runstring"),  # exec() of a string
         ("pandas", "read_pickle"),
         ("pandas.io.pickle", "read_pickle"),
+        # picklescan `_unsafe_globals` entries of single names:
+        ("operator", "itemgetter"),
+        ("_operator", "itemgetter"),
+        ("functools", "partial"),  # partial(os.system, ...) hides the call
+        ("functools", "reduce"),
+        ("io", "FileIO"),  # reads and writes files past the `open` entry
+        ("io", "open"),
+        ("io", "open_code"),
+        ("_io", "FileIO"),
+        ("_io", "open"),
+        ("_io", "open_code"),
+        ("logging", "FileHandler"),  # creates files
+        ("logging.handlers", "RotatingFileHandler"),
+        ("logging.handlers", "TimedRotatingFileHandler"),
+        ("logging.handlers", "WatchedFileHandler"),
+        ("logging.handlers", "SocketHandler"),
+        ("logging.handlers", "DatagramHandler"),
+        ("logging.handlers", "HTTPHandler"),
+        ("logging.handlers", "SMTPHandler"),
+        ("logging.config", "listen"),
+        ("logging.config", "fileConfig"),
+        ("logging.config", "dictConfig"),
+        ("torch", "compile"),
+        ("torch.serialization", "_load"),
+        ("torch.hub", "load_state_dict_from_url"),
+        ("numpy.lib.npyio", "load"),
+        ("numpy.ctypeslib", "load_library"),
+        ("zipfile", "ZipFile"),  # writes files
+        ("zipfile", "PyZipFile"),
+        ("tarfile", "open"),
+        ("tarfile", "TarFile"),
+        ("resource", "setrlimit"),
     }
 )
 
@@ -195,30 +269,51 @@ SAFE_NAMES: frozenset[tuple[str, str]] = frozenset(
 
 
 def classify(module: str, name: str) -> GlobalVerdict:
-    """The verdict on importing `name` from `module` as an unpickler would."""
-    top = module.split(".", 1)[0]
+    """The verdict on importing `name` from `module` as an unpickler would.
+
+    A dotted name (`eval.__call__`) is resolved attribute by attribute from its first
+    name, so it gets at least the verdict of that first name; no dotted name is safe.
+    """
+    parts = name.split(".")
+    first = parts[0]
     if module in _BUILTIN_MODULES:
-        if name in DANGEROUS_BUILTINS:
+        if first in DANGEROUS_BUILTINS:
             return GlobalVerdict.DANGEROUS
-        if name in SAFE_BUILTINS:
+        if _reaches_danger(parts[1:]):
+            return GlobalVerdict.DANGEROUS
+        if len(parts) == 1 and name in SAFE_BUILTINS:
             return GlobalVerdict.SAFE
         return GlobalVerdict.UNKNOWN
-    if top in DANGEROUS_MODULES or (module, name) in DANGEROUS_NAMES:
+    if _in_dangerous_module(module) or (module, first) in DANGEROUS_NAMES:
         return GlobalVerdict.DANGEROUS
-    parts = name.split(".")
-    if any(_is_dunder(part) or part in DANGEROUS_BUILTINS for part in parts):
-        # Introspection (`__globals__`, `__builtins__`, `__subclasses__`) reaches
-        # anything from any module.
+    if any(part in DANGEROUS_BUILTINS for part in parts) or _reaches_danger(parts):
+        # Introspection (`__globals__`, `__builtins__`, `__subclasses__`) or a module
+        # reached as an attribute (`mypkg.os.system`) gets to anything.
         return GlobalVerdict.DANGEROUS
     if len(parts) > 1:
-        # Protocol 4 resolves dotted names attribute by attribute: no dotted name is
-        # on the safe list.
+        # Protocol 4 resolves dotted names attribute by attribute: no dotted name is on
+        # the safe list.
         return GlobalVerdict.UNKNOWN
     if (module, name) in SAFE_NAMES or (
         module == "numpy.dtypes" and name.endswith("DType")
     ):
         return GlobalVerdict.SAFE
     return GlobalVerdict.UNKNOWN
+
+
+def _in_dangerous_module(module: str) -> bool:
+    """`module` or a package above it is on `DANGEROUS_MODULES` (`torch._dynamo`
+    covers `torch._dynamo.guards`; `io` does not cover `iopath`)."""
+    parts = module.split(".")
+    return any(
+        ".".join(parts[:end]) in DANGEROUS_MODULES for end in range(1, len(parts) + 1)
+    )
+
+
+def _reaches_danger(parts: list[str]) -> bool:
+    """Attributes that reach a dunder or, through a module imported under that name,
+    a dangerous module (`torch.cuda._memory_viz.subprocess.Popen`)."""
+    return any(_is_dunder(part) or part in _REACHED_MODULES for part in parts)
 
 
 def _is_dunder(part: str) -> bool:

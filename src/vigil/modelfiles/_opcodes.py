@@ -137,7 +137,14 @@ def read_opcodes(reader: BoundedReader) -> t.Iterator[tuple[OpcodeInfo, t.Any]]:
         opcode = _CODE_TO_OPCODE.get(code)
         if opcode is None:
             raise PickleFormatError(f"unknown opcode 0x{code:02x} at offset {position}")
-        yield opcode, _read_argument(reader, opcode)
+        arg = _read_argument(reader, opcode)
+        if opcode.name == "FRAME" and arg > reader.remaining():
+            # The unpickler reads the whole frame before any opcode in it: a frame
+            # past the end (2**62 bytes) is a truncated or hostile stream.
+            raise PickleTruncatedError(
+                f"a frame of {arg} bytes runs past the end of the pickle"
+            )
+        yield opcode, arg
         if opcode.name == "STOP":
             return
 

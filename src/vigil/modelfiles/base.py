@@ -32,6 +32,9 @@ class ModelFormat(enum.StrEnum):
     GGUF = "gguf"
     ONNX = "onnx"
     DIFFUSERS = "diffusers"  # a folder with model_index.json
+    ARCHIVE = "archive"  # a plain zip, tar or 7z with a pickle member (also .npz)
+    NUMPY = "numpy"  # a .npy object array: a pickle after the array header
+    COMPRESSED_PICKLE = "compressed_pickle"  # joblib compress=: gzip/zlib/bz2/xz/lzma
     UNKNOWN = "unknown"
 
 

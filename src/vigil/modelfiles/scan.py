@@ -14,7 +14,9 @@ import pathlib
 import stat
 import typing as t
 
+from vigil._optional import MissingDependencyError
 from vigil.media.errors import FileTooLargeError, FileVanishedError, MediaError
+from vigil.modelfiles.archives import DEPENDENCY_UNAVAILABLE, scan_archive
 from vigil.modelfiles.base import (
     Finding,
     JSONValue,
@@ -23,9 +25,14 @@ from vigil.modelfiles.base import (
     ModelLimits,
     Severity,
 )
+from vigil.modelfiles.embedded import (
+    NPY_HEADER_VIEW_BYTES as SNIFF_HEAD_BYTES,
+)
+from vigil.modelfiles.embedded import decompress, npy_pickle_offset, walk_payload
+from vigil.modelfiles.errors import ModelArchiveError
 from vigil.modelfiles.fingerprints import TENSOR_SHA256, fingerprint_stream
 from vigil.modelfiles.folders import inspect_folder
-from vigil.modelfiles.pickles import PickleScan, scan_pickle_stream
+from vigil.modelfiles.pickles import PickleCollector, PickleScan, scan_pickle_stream
 from vigil.modelfiles.report import ModelReport, TensorSummary
 from vigil.modelfiles.risk import assess_model, unknown_risk
 from vigil.modelfiles.safetensors import SafetensorsHeader, read_header
@@ -168,6 +175,12 @@ def _inspect_stream(
     elif model_format is ModelFormat.PICKLE:
         stream.seek(0)
         pickle = scan_pickle_stream(stream, limits, "pickle")
+    elif model_format is ModelFormat.ARCHIVE:
+        pickle = _archive(stream, limits, parts)
+    elif model_format is ModelFormat.NUMPY:
+        pickle = _numpy(stream, size, limits)
+    elif model_format is ModelFormat.COMPRESSED_PICKLE:
+        pickle = _compressed(stream, limits)
     elif model_format is ModelFormat.GGUF:
         parts.details.update(_gguf_details(stream))
     stream.seek(0)
@@ -207,6 +220,51 @@ def _torch_zip(
     parts.details["zip_members"] = scan.members
     parts.details["pickle_members"] = list(scan.pickle_members)
     return scan.pickle
+
+
+def _archive(
+    stream: t.BinaryIO, limits: ModelLimits, parts: _Parts
+) -> PickleScan | None:
+    try:
+        scan = scan_archive(stream, limits)
+    except MediaError as exc:
+        parts.error(exc, "archive")
+        return None
+    except MissingDependencyError as exc:
+        message = f"7z archives need {exc.install}"
+        parts.errors.append(ModelError(DEPENDENCY_UNAVAILABLE, message, "archive"))
+        return None
+    parts.findings.extend(scan.findings)
+    parts.errors.extend(scan.errors)
+    parts.details["archive"] = scan.kind
+    parts.details["archive_members"] = scan.members
+    parts.details["pickle_members"] = list(scan.pickle_members)
+    return scan.pickle
+
+
+def _numpy(stream: t.BinaryIO, size: int, limits: ModelLimits) -> PickleScan:
+    """The pickle of a .npy object array, walked from the end of the array header."""
+    stream.seek(0)
+    offset = npy_pickle_offset(stream.read(SNIFF_HEAD_BYTES)) or 0
+    collector = PickleCollector(limits)
+    stream.seek(offset)
+    collector.walk_stream(stream, size, "array")
+    return collector.result()
+
+
+def _compressed(stream: t.BinaryIO, limits: ModelLimits) -> PickleScan:
+    collector = PickleCollector(limits)
+    cap = limits.max_pickle_member_bytes
+    stream.seek(0)
+    try:
+        data = decompress(stream, cap)
+    except ModelArchiveError as exc:
+        collector.errors.append(ModelError(exc.reason, exc.message, "compressed"))
+        return collector.result()
+    if not walk_payload(data, collector, "compressed", limits):
+        message = "the decompressed content is not a pickle"
+        collector.errors.append(ModelError(ModelArchiveError.reason, message))
+    return collector.result()
 
 
 def _gguf_details(stream: t.BinaryIO) -> dict[str, JSONValue]:

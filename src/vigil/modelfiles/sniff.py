@@ -1,8 +1,9 @@
 """Model-file sniffing: decide a `ModelFormat` by content, never by name.
 
 Builds on `vigil.media.sniff` (safetensors, zip -> PyTorch zip, protocol 2+ pickles)
-and adds what only models need: protocol 0/1 pickles (no signature: recognised by a
-short opcode walk that must not fail), GGUF (magic and version), ONNX (a protobuf
+and adds what only models need: pickles without a PROTO 2+ header (recognised by an
+opcode walk, `embedded`), .npy object arrays, compressed pickles, plain archives
+with pickle members (`archives`), GGUF (magic and version), ONNX (a protobuf
 `ModelProto` whose first fields parse) and diffusers folders (`model_index.json`).
 """
 
@@ -10,17 +11,22 @@ import io
 import json
 import os
 import pathlib
-import re
 import stat
 import struct
 import typing as t
 
 from vigil.media.base import MediaKind
 from vigil.media.errors import FileVanishedError
-from vigil.media.sniff import SNIFF_BYTES, sniff_bytes, sniff_stream
+from vigil.media.sniff import (
+    SAFETENSORS_MAX_HEADER_BYTES,
+    SNIFF_BYTES,
+    sniff_bytes,
+    sniff_stream,
+)
+from vigil.modelfiles.archives import archive_kind, has_pickle_member
 from vigil.modelfiles.base import ModelFormat, ModelLimits
-from vigil.modelfiles.errors import ModelFileError, PickleTruncatedError
-from vigil.modelfiles.pickles import PickleCollector
+from vigil.modelfiles.embedded import payload_format
+from vigil.modelfiles.errors import ModelFileError
 
 GGUF_MAGIC = b"GGUF"
 GGUF_VERSIONS = range(1, 4)  # ggml docs/gguf.md: versions 1 to 3 published
@@ -45,14 +51,9 @@ _ONNX_FIELDS: dict[int, int] = {
 }
 _ONNX_TEXT_FIELDS = frozenset({2, 3, 4})
 _ONNX_MIN_FIELDS = 2
-# Opcodes a protocol 0/1 pickle walk must read without error to count as a pickle
-# (Vigil's choice, checked against thousands of text files: none passes).
-_PICKLE_MIN_OPCODES = 3
-_PICKLE_MIN_TRUNCATED_OPCODES = 8
-# MARK, EMPTY_DICT, EMPTY_LIST, EMPTY_TUPLE, GLOBAL: how a container or object starts.
-_PROTO01_FIRST_BYTES = frozenset(b"(}])c")
-_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
-_SNIFF_LIMITS = ModelLimits(max_pickles_per_stream=1)
+_ARCHIVE_SNIFF_LIMITS = ModelLimits()
+# An oversized safetensors length is followed by the JSON header all the same.
+_SAFETENSORS_JSON_STARTS = (b'{"', b"{}", b"{ ", b"{\n")
 # Zip local file header (APPNOTE 4.3.7): the name length sits at offset 26.
 _LOCAL_HEADER = struct.Struct("<26xH2x")
 
@@ -64,10 +65,16 @@ def sniff_model_bytes(head: bytes, size: int | None = None) -> ModelFormat:
     the directory (`sniff_model_stream`).
     """
     kind = sniff_bytes(head)
-    if kind is MediaKind.SAFETENSORS:
+    if kind is MediaKind.SAFETENSORS or _is_oversized_safetensors(head):
         return ModelFormat.SAFETENSORS
-    if kind is MediaKind.PICKLE or _is_old_pickle(head, size):
+    if kind is MediaKind.PICKLE:
         return ModelFormat.PICKLE
+    if kind in (MediaKind.UNKNOWN, MediaKind.GZIP):
+        embedded = payload_format(head, size)
+        if embedded is not None:
+            return embedded
+    if archive_kind(head) == "7z":
+        return ModelFormat.ARCHIVE  # only its directory tells more
     if _is_gguf(head):
         return ModelFormat.GGUF
     if _is_onnx(head, size):
@@ -83,8 +90,18 @@ def sniff_model_stream(stream: t.BinaryIO) -> ModelFormat:
     if sniff_bytes(head) is MediaKind.ZIP:
         if sniff_stream(stream) is MediaKind.PYTORCH_ZIP or _opens_torch_zip(head):
             return ModelFormat.PYTORCH_ZIP
-        return ModelFormat.UNKNOWN
-    return sniff_model_bytes(head, size)
+    model_format = sniff_model_bytes(head, size)
+    if (
+        model_format is not ModelFormat.UNKNOWN
+        and model_format is not ModelFormat.ARCHIVE
+    ):
+        return model_format
+    if archive_kind(head) is not None:
+        # zip, tar (also compressed) and 7z: a model container when a member is a
+        # pickle (a 7z that cannot be listed without py7zr counts as one).
+        is_container = has_pickle_member(stream, _ARCHIVE_SNIFF_LIMITS)
+        return ModelFormat.ARCHIVE if is_container else ModelFormat.UNKNOWN
+    return model_format
 
 
 def sniff_model_path(path: pathlib.Path) -> ModelFormat:
@@ -148,30 +165,13 @@ def read_diffusers_index(path: pathlib.Path) -> dict[str, t.Any] | None:
     return document
 
 
-def _is_old_pickle(head: bytes, size: int | None) -> bool:
-    """A protocol 0/1 pickle: the head walks as opcodes without a stack error.
-
-    Model pickles hold a dict, list, tuple or object, so the first opcode builds one
-    of those; a whole pickle must end exactly at the end of the file, and a head cut
-    from a longer one must parse for `_PICKLE_MIN_TRUNCATED_OPCODES` opcodes first.
-    """
-    if not head or head[0] not in _PROTO01_FIRST_BYTES:
+def _is_oversized_safetensors(head: bytes) -> bool:
+    """A safetensors length over the reference cap, then the JSON header: still a
+    safetensors file, which the header reader refuses as too large."""
+    if len(head) < 10 or not head[8:10].startswith(_SAFETENSORS_JSON_STARTS):
         return False
-    stream = io.BytesIO(head)
-    collector = PickleCollector(_SNIFF_LIMITS)
-    collector.walk_stream(stream, len(head), "sniff")
-    names = [(ref.module, ref.name) for ref in collector.result().globals]
-    if not all(_DOTTED.fullmatch(m) and _DOTTED.fullmatch(n) for m, n in names):
-        return False  # an unpickler imports these: they are dotted identifiers
-    if collector.pickles:
-        end = size if size is not None else len(head)
-        return collector.opcodes >= _PICKLE_MIN_OPCODES and stream.tell() == end
-    is_whole_file = size is not None and size <= len(head)
-    return (
-        not is_whole_file
-        and collector.opcodes >= _PICKLE_MIN_TRUNCATED_OPCODES
-        and all(e.reason == PickleTruncatedError.reason for e in collector.errors)
-    )
+    header_bytes: int = struct.unpack_from("<Q", head)[0]
+    return header_bytes > SAFETENSORS_MAX_HEADER_BYTES
 
 
 def _opens_torch_zip(head: bytes) -> bool:

@@ -67,7 +67,7 @@ def scan_torch_zip(
             member or directory caps). Unreadable members become error records.
     """
     limits = limits or ModelLimits()
-    infos = _list_members(stream, limits)
+    infos = list_zip_members(stream, limits)
     collector = PickleCollector(limits)
     findings: list[Finding] = []
     errors: list[ModelError] = []
@@ -76,13 +76,13 @@ def scan_torch_zip(
     with zipfile.ZipFile(stream) as archive:
         for info in infos:
             name = info.filename
-            _check_name(name, findings)
+            check_member_name(name, findings)
             if "/code/" in f"/{name}" and not info.is_dir():
                 code_members += 1
             if not name.endswith(_PICKLE_SUFFIX) or info.is_dir():
                 continue
             pickles.append(name)
-            data = _read_member(archive, info, limits, errors)
+            data = read_zip_member(archive, info, limits, errors)
             if data is not None:
                 collector.walk_stream(io.BytesIO(data), len(data), name)
     if code_members:
@@ -107,7 +107,7 @@ def scan_torch_zip(
     )
 
 
-def _list_members(stream: t.BinaryIO, limits: ModelLimits) -> list[zipfile.ZipInfo]:
+def list_zip_members(stream: t.BinaryIO, limits: ModelLimits) -> list[zipfile.ZipInfo]:
     try:
         extent = read_zip_directory_extent(stream)
         if extent is None:
@@ -131,7 +131,7 @@ def _list_members(stream: t.BinaryIO, limits: ModelLimits) -> list[zipfile.ZipIn
     return infos
 
 
-def _check_name(name: str, findings: list[Finding]) -> None:
+def check_member_name(name: str, findings: list[Finding]) -> None:
     normal = posixpath.normpath(name.replace("\\", "/"))
     if normal.startswith(("/", "../")) or normal == "..":
         findings.append(
@@ -144,7 +144,7 @@ def _check_name(name: str, findings: list[Finding]) -> None:
         )
 
 
-def _read_member(
+def read_zip_member(
     archive: zipfile.ZipFile,
     info: zipfile.ZipInfo,
     limits: ModelLimits,

@@ -88,8 +88,8 @@ class ModelStage(Stage):
 
 
 def is_model(kind: MediaKind, head: bytes, size: int) -> bool:
-    """A model file by content: the media kinds of model formats, or GGUF/ONNX (which
-    the media sniffer leaves `unknown`)."""
+    """A model file by content: the media kinds of model formats, or what the
+    model sniffer recognises among the files the media sniffer leaves `unknown`."""
     if kind in _MODEL_KINDS:
         return True
     if kind is not MediaKind.UNKNOWN:
@@ -97,7 +97,9 @@ def is_model(kind: MediaKind, head: bytes, size: int) -> bool:
     from vigil.modelfiles.base import ModelFormat
     from vigil.modelfiles.sniff import sniff_model_bytes
 
-    return sniff_model_bytes(head, size) in (ModelFormat.GGUF, ModelFormat.ONNX)
+    # GGUF, ONNX, pickles without a PROTO header, NumPy object arrays, compressed
+    # (joblib) pickles and archives holding pickles: decided by walking, not by name
+    return sniff_model_bytes(head, size) is not ModelFormat.UNKNOWN
 
 
 def _model_scores(report: "ModelReport") -> tuple[Score, ...]:
