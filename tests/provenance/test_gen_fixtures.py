@@ -86,8 +86,8 @@ EXPECTED: dict[str, dict[str, t.Any]] = {
         "prompt": "masterpiece, best quality,  cat, space, icon",
         "seed": 2253955223,
         # `Source` names NovelAI's model with its own 8-hex id, which is none of the
-        # community hash conventions: kept as the model name and in `extra`.
-        "model_name": "Stable Diffusion 1D44365E",
+        # community hash conventions: the id goes to `extra`, apart from the name.
+        "model_name": "Stable Diffusion",
         "model_hash": None,
     },
 }

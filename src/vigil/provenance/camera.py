@@ -11,11 +11,16 @@ Design notes:
 - EXIF Software naming a known AI generator is AI evidence (`weak`) and is decided
   here, for the EXIF tag only; the XMP properties of the same name are the XMP
   extractor's.
+- ComfyUI and its saver nodes put `prompt:{...}` / `workflow:{...}` JSON in Make,
+  Model and ImageDescription of JPEG/WebP files. Such a value names no camera and is
+  dropped here (the ComfyUI extractor reads it): `captured` evidence on an AI image
+  would be wrong evidence.
 - Pillow parses the EXIF block; its warnings about corrupt blocks are silenced here
   (they are not errors of the scan), and the raw block is refused over
   `MAX_METADATA_BYTES` before it is parsed.
 """
 
+import re
 import typing as t
 import warnings
 
@@ -38,6 +43,10 @@ from vigil.provenance.xmp import clean_text, match_generator, metadata_image
 #: models are < 40 characters); this only bounds what hostile files can put in.
 MAX_EXIF_TEXT_CHARS = 256
 
+# A generator payload in a text tag: JSON, or `key:` then JSON (ComfyUI's
+# `prompt:{...}` / `workflow:{...}`, nodes_images.py SaveAnimatedWEBP).
+_GENERATOR_PAYLOAD = re.compile(r"\s*(?:[A-Za-z_][\w-]{0,31}:)?\s*[{\[]")
+
 _MAKE = ExifTags.Base.Make
 _MODEL = ExifTags.Base.Model
 _SOFTWARE = ExifTags.Base.Software
@@ -52,7 +61,7 @@ class CameraExtractor(Extractor):
     """Camera make and model (and lens, capture time, software) from EXIF."""
 
     name = "camera_exif"
-    version = 1
+    version = 2
     media_kinds = frozenset(
         {
             MediaKind.JPEG,
@@ -113,8 +122,8 @@ def read_camera_fields(image: Image.Image) -> dict[str, str | bool | None]:
         except Exception as exc:  # Pillow raises many types on hostile EXIF
             raise MetadataError(f"EXIF cannot be parsed: {exc}") from exc
     return {
-        "make": _text(exif.get(_MAKE)),
-        "model": _text(exif.get(_MODEL)),
+        "make": _device_text(exif.get(_MAKE)),
+        "model": _device_text(exif.get(_MODEL)),
         "lens_make": _text(sub.get(_LENS_MAKE)),
         "lens_model": _text(sub.get(_LENS_MODEL)),
         "date_time_original": _text(sub.get(_DATE_TIME_ORIGINAL)),
@@ -122,6 +131,14 @@ def read_camera_fields(image: Image.Image) -> dict[str, str | bool | None]:
         # Presence only: see the module notes on why coordinates are never kept.
         "has_gps": _GPS_LATITUDE in gps and _GPS_LONGITUDE in gps,
     }
+
+
+def _device_text(value: t.Any) -> str | None:
+    """A Make/Model value, or None when it holds a generator's JSON payload."""
+    text = _text(value)
+    if text is not None and _GENERATOR_PAYLOAD.match(text):
+        return None
+    return text
 
 
 def _text(value: t.Any) -> str | None:

@@ -235,6 +235,12 @@ def _exif_fields(exif: Image.Exif) -> dict[str, Field]:
         name = _IFD0_TEXT_TAGS.get(tag)
         if name is not None:
             fields[name] = _exif_text_field(name, value)
+        elif tag == _USER_COMMENT:
+            # Misplaced in IFD0 by writers that set it on Pillow's top-level Exif
+            # (save-image-extended); the Exif IFD's own one below takes precedence.
+            fields["UserComment"] = _exif_text_field(
+                "UserComment", value, endian=exif.endian
+            )
     sub = exif.get_ifd(_EXIF_IFD)
     comment = sub.get(_USER_COMMENT)
     if comment is not None:

@@ -31,6 +31,13 @@ MAX_RESOLVED_TEXT_CHARS = 1024 * 1024
 MAX_SAMPLERS = 32
 #: Hops through helper nodes (guider, noise, sampler, sigmas) to find a parameter.
 _HELPER_HOPS = ("guider", "noise", "sampler", "sigmas")
+#: Hops from a sampler of unknown type to the node that takes its positive and
+#: negative conditioning (WanVideoSampler → WanVideoTextEmbedBridge is one hop).
+MAX_BRIDGE_HOPS = 3
+# Class names of nodes that output zeroed conditioning (ComfyUI's
+# ConditioningZeroOut, lowercased and without separators): what they output is no
+# prompt, whatever text feeds them.
+_ZEROING_MARKERS = ("zeroout",)
 
 TEXT_KEYS = (
     "text",
@@ -138,8 +145,40 @@ class Graph:
         keys = node.inputs.keys()
         if "guider" in keys and "noise" in keys:
             return True
+        has_seed = bool({"seed", "noise_seed"} & keys)
+        if has_seed and "steps" in keys:
+            return True  # custom samplers (WanVideoSampler, ...) of any input names
         has_conditioning = "positive" in keys and "negative" in keys
         return has_conditioning and bool({"seed", "noise_seed", "steps"} & keys)
+
+    def conditioning_bridge(self, node: Node) -> Node | None:
+        """The nearest upstream node taking `positive` and `negative` inputs, for a
+        sampler that takes its conditioning under another name (`text_embeds`)."""
+        frontier, seen = [node], {node.node_id}
+        for _ in range(MAX_BRIDGE_HOPS):
+            upstream: list[Node] = []
+            for current in frontier:
+                for key, value in current.inputs.items():
+                    found = self.linked(value)
+                    if key in _NOT_LATENT or found is None or found.node_id in seen:
+                        continue
+                    if {"positive", "negative"} <= found.inputs.keys():
+                        return found
+                    seen.add(found.node_id)
+                    upstream.append(found)
+            frontier = upstream
+        return None
+
+    def wired_prompts(self) -> tuple[str | None, str | None] | None:
+        """Positive and negative text of the first node with both inputs (for
+        graphs whose sampler is not recognised), or None when there is none."""
+        for node in self.nodes.values():
+            if {"positive", "negative"} <= node.inputs.keys():
+                return (
+                    self.conditioning_text(node.inputs["positive"]),
+                    self.conditioning_text(node.inputs["negative"]),
+                )
+        return None
 
     def samplers(self) -> list[Node]:
         """Samplers, first those whose latent input does not come from another
@@ -173,6 +212,13 @@ class Graph:
         seed = self.scalar(self.find(node, ("seed", "noise_seed")))
         positive = self.find(node, ("positive", "cond1", "conditioning"))
         negative = self.find(node, ("negative",))
+        if positive is None and negative is None:
+            bridge = self.conditioning_bridge(node)
+            if bridge is not None:
+                positive, negative = (
+                    bridge.inputs["positive"],
+                    bridge.inputs["negative"],
+                )
         sampler_name = self.scalar(self.find(node, ("sampler_name",)))
         scheduler = self.scalar(self.find(node, ("scheduler",)))
         return Sampler(
@@ -236,7 +282,7 @@ class Graph:
                 continue
             seen.add(link)
             node = self.nodes[link[0]]
-            if self.is_sampler(node):
+            if self.is_sampler(node) or is_zeroing(node):
                 continue
             for text in self._node_texts(node, depth):
                 if text not in texts:
@@ -303,9 +349,18 @@ class Graph:
         return (delimiter if isinstance(delimiter, str) else " ").join(pieces) or None
 
     def all_texts(self) -> list[str]:
-        """Text of every text-encode node (for graphs without a sampler)."""
+        """Text of every text-encode node (for graphs without a sampler), except
+        those wired into a `negative` input: positive and negative text joined in
+        one prompt would mislead whoever reads it."""
+        negative: set[str] = set()
+        for node in self.nodes.values():
+            found = self.link(node.inputs.get("negative"))
+            if found is not None:
+                negative.add(found[0])
         texts: list[str] = []
         for node in self.nodes.values():
+            if node.node_id in negative:
+                continue
             if "TextEncode" in node.class_type or "Prompt" in node.class_type:
                 texts += [x for x in self._node_texts(node, 0) if x not in texts]
         return texts
@@ -362,3 +417,9 @@ class Graph:
             upstream = (current.inputs.get(k) for k in ("samples", "latent", "pixels"))
             current = next((n for v in upstream if (n := self.linked(v))), None)
         return None, None
+
+
+def is_zeroing(node: Node) -> bool:
+    """Whether the node outputs zeroed conditioning (no prompt)."""
+    name = node.class_type.lower().replace("_", "").replace(" ", "")
+    return any(marker in name for marker in _ZEROING_MARKERS)

@@ -18,7 +18,7 @@ from vigil.hashing.model import ModelHash
 from vigil.media.base import MediaKind
 from vigil.media.subject import Subject
 from vigil.provenance.base import Extraction, Extractor, GenerationRecord, LoRA
-from vigil.provenance.generators._chunks import read_fields
+from vigil.provenance.generators._chunks import Fields, read_fields
 from vigil.provenance.generators._decode import looks_like_json_object
 from vigil.provenance.generators._record import (
     as_float,
@@ -30,11 +30,13 @@ from vigil.provenance.generators._record import (
 
 # One `Key: value` pair of the parameters line: a key of words, spaces, `-` and `/`,
 # then a JSON-quoted string (which may hold commas), a flat JSON object (Civitai's
-# unquoted `Hashes: {...}`) or everything up to a comma. Keys are bounded and the
+# unquoted `Hashes: {...}`), a JSON array of flat objects (`Civitai resources:
+# [{...}, ...]`) or everything up to a comma. Keys are bounded and the
 # pattern opens on a letter (no leading `\s*`), so a hostile line cannot make the
 # scan quadratic.
 _PAIR = re.compile(
-    r'([A-Za-z][\w \-/]{0,63}):\s*("(?:\\.|[^\\"])*"|\{[^{}]*\}|[^,]*)(?:,|$)'
+    r"([A-Za-z][\w \-/]{0,63}):\s*"
+    r'("(?:\\.|[^\\"])*"|\{[^{}]*\}|\[(?:[^\[\]{}]|\{[^{}]*\})*\]|[^,]*)(?:,|$)'
 )
 _NEGATIVE = "Negative prompt:"
 _SIZE = re.compile(r"\s*(\d{1,6})\s*x\s*(\d{1,6})\s*")
@@ -42,6 +44,13 @@ _SIZE = re.compile(r"\s*(\d{1,6})\s*x\s*(\d{1,6})\s*")
 # number (`:te:unet` weights) and named arguments are allowed and ignored.
 _LORA_TAG = re.compile(r"<(lora|lyco):([^:<>]+)(?::([^<>]*))?>", re.IGNORECASE)
 _FORGE_VERSION = re.compile(r"f\d")
+# Forge Classic (Haoming02/sd-webui-forge-classic) and Forge Neo (its `neo` branch)
+# write `Version: classic` / `Version: neo`.
+_FORGE_FORKS = {"classic": "Forge Classic", "neo": "Forge Neo"}
+_CIVITAI_RESOURCES = "Civitai resources"
+#: Longest `Civitai resources` list read (Civitai's generator allows a checkpoint
+#: and a few dozen additional resources).
+MAX_CIVITAI_RESOURCES = 200
 #: Fewest pairs on a parameters line (A1111 `parse_generation_parameters` treats a
 #: last line with fewer than three pairs as part of the prompt).
 MIN_PARAMETER_PAIRS = 3
@@ -67,9 +76,16 @@ _HANDLED = {
 
 
 class A1111Extractor(Extractor):
-    """Generation parameters in the AUTOMATIC1111 text format."""
+    """Generation parameters in the AUTOMATIC1111 text format.
+
+    A PNG `parameters` chunk beside a ComfyUI `prompt` graph is a saver node's
+    rendering of that graph (comfy-image-saver, SaveImageWithMetaData, Stability
+    Matrix): it is evidence, but the graph is what ran, so no record is proposed
+    from the copy.
+    """
 
     name = "a1111"
+    version = 2
     media_kinds = frozenset(
         {MediaKind.PNG, MediaKind.JPEG, MediaKind.WEBP, MediaKind.TIFF, MediaKind.HEIF}
     )
@@ -84,9 +100,24 @@ class A1111Extractor(Extractor):
             if text is None or looks_like_json_object(text):
                 continue  # JSON blocks belong to SwarmUI, Fooocus and NovelAI
             record = parse_a1111(text, key)
-            if record is not None:
+            if record is None:
+                continue
+            if key == "png:parameters" and _beside_comfy_graph(fields):
+                summary = (
+                    f"A1111-style parameters in {key} beside a ComfyUI graph "
+                    "(written by a saver node)"
+                )
+                evidence = finding(record, summary).evidence
+                found.append(Extraction(evidence=evidence))
+            else:
                 found.append(describe(record))
         return merge(*found)
+
+
+def _beside_comfy_graph(fields: Fields) -> bool:
+    prompt = fields.png.get("prompt")
+    text = prompt.text if prompt is not None else None
+    return text is not None and looks_like_json_object(text)
 
 
 def describe(record: GenerationRecord) -> Extraction:
@@ -110,6 +141,13 @@ def parse_a1111(text: str, source: str) -> GenerationRecord | None:
     civitai = _civitai_hashes(params.get("Hashes"))
     record_hash = model_hash(params.get("Model hash")) or civitai.get("model")
     extra: dict[str, str] = {k: v for k, v in params.items() if k not in _HANDLED}
+    if "vae" in civitai and "VAE hash" not in extra:
+        extra["VAE hash"] = civitai["vae"].value
+    resources = _civitai_resources(params.get(_CIVITAI_RESOURCES))
+    checkpoint = next((n for kind, n, _ in resources if kind == "checkpoint"), None)
+    resource_loras = tuple(LoRA(n, w) for kind, n, w in resources if kind == "lora")
+    if tool == "AUTOMATIC1111" and version is None and _CIVITAI_RESOURCES in params:
+        tool = "Civitai"  # its on-site generator writes no Version
     if at + 1 < len(lines):
         extra["trailing_lines"] = "\n".join(lines[at + 1 :])
     return GenerationRecord(
@@ -124,9 +162,9 @@ def parse_a1111(text: str, source: str) -> GenerationRecord | None:
         cfg_scale=as_float(params.get("CFG scale")),
         width=width,
         height=height,
-        model_name=params.get("Model") or None,
+        model_name=params.get("Model") or checkpoint,
         model_hash=record_hash,
-        loras=_loras(prompt or "", lora_hashes, ti_hashes, civitai),
+        loras=_loras(prompt or "", lora_hashes, ti_hashes, civitai) + resource_loras,
         other_models=tuple(v for k, v in params.items() if k in ("VAE", "Refiner")),
         extra=extra,
     )
@@ -186,6 +224,8 @@ def tool_of(params: t.Mapping[str, str]) -> tuple[str, str | None]:
     app = params.get("App", "")
     if version and _FORGE_VERSION.match(version):
         return "Forge", version
+    if version and version.lower() in _FORGE_FORKS:
+        return _FORGE_FORKS[version.lower()], version
     if version and version.lower().startswith("fooocus"):
         return "Fooocus", version[len("fooocus") :].strip() or None
     if version and version.lower().startswith("comfyui"):
@@ -229,6 +269,27 @@ def _civitai_hashes(value: str | None) -> dict[str, ModelHash]:
         parsed = model_hash(raw)
         if parsed is not None:
             found[str(key)] = parsed
+    return found
+
+
+def _civitai_resources(value: str | None) -> list[tuple[str, str, float | None]]:
+    """(type, name, weight) of each entry of Civitai's `Civitai resources` JSON;
+    the name is `modelName modelVersionName`, as Civitai's pages show it."""
+    if not value or not value.startswith("[") or len(value) > 256 * 1024:
+        return []
+    try:
+        data = json.loads(value)
+    except (ValueError, RecursionError):
+        return []
+    found: list[tuple[str, str, float | None]] = []
+    for entry in data[:MAX_CIVITAI_RESOURCES] if isinstance(data, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        parts = [entry.get("modelName"), entry.get("modelVersionName")]
+        name = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+        if name:
+            kind = str(entry.get("type", "")).lower()
+            found.append((kind, name, as_float(entry.get("weight"))))
     return found
 
 

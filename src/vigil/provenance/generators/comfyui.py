@@ -39,44 +39,136 @@ _MODEL_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf", ".sf
 _INACTIVE_MODES = (2, 4)
 # KSampler widget order in the UI workflow: seed, control, steps, cfg, sampler, ...
 _KSAMPLER_WIDGETS = {"seed": 0, "steps": 2, "cfg": 3, "sampler": 4}
+# Cheap test before parsing an EXIF JSON object nobody vouches for: API-format
+# graphs name every node's `class_type`.
+_GRAPH_MARKER = '"class_type"'
+_CIVITAI_KEY = "extraMetadata"
+CIVITAI = "Civitai"
+STABILITY_MATRIX = "Stability Matrix"
+# Chunks Stability Matrix's Inference writes beside the ComfyUI `prompt` it ran
+# (LykosAI/StabilityMatrix; enslo/sd-metadata `stability-matrix.ts`).
+_STABILITY_MATRIX_CHUNKS = ("smproj", "parameters-json")
+#: Saver nodes that write an A1111-style `parameters` copy beside the graph, by
+#: class_type: giriss/comfy-image-saver (`Save Image w/Metadata`) and its
+#: ComfyUI-Image-Saver fork (`Image Saver`), nkchocoai/ComfyUI-SaveImageWithMetaData,
+#: audioscavenger/save-image-extended-comfyui (`SaveImageExtended`).
+SAVER_NODES: t.Mapping[str, str] = {
+    "Save Image w/Metadata": "comfy-image-saver",
+    "Image Saver": "comfy-image-saver",
+    "SaveImageWithMetaData": "SaveImageWithMetaData",
+    "SaveImageExtended": "save-image-extended",
+}
 
 
 class ComfyUIExtractor(Extractor):
     """ComfyUI `prompt` / `workflow` JSON."""
 
     name = "comfyui"
+    version = 2
     media_kinds = frozenset({MediaKind.PNG, MediaKind.WEBP, MediaKind.JPEG})
 
     def extract(self, subject: Subject) -> Extraction:
         fields = read_fields(subject)
-        prefix, prompt, workflow = _texts(fields, subject.kind)
+        found = _png_texts(fields) if subject.kind is MediaKind.PNG else _exif(fields)
         record: GenerationRecord | None = None
-        if prompt is not None and looks_like_json_object(prompt):
-            source = f"{prefix}:prompt"
-            record = parse_prompt(
-                load_json_object(prompt, source), source, has_workflow=bool(workflow)
-            )
-        if record is None and workflow is not None and looks_like_json_object(workflow):
-            source = f"{prefix}:workflow"
-            record = parse_workflow(load_json_object(workflow, source), source)
+        source = f"{found.prefix}:prompt" if found.is_tagged else found.prefix
+        prompt = _object(found.prompt, source)
+        if prompt is not None:
+            has_workflow = bool(found.workflow)
+            record = parse_prompt(prompt, source, has_workflow=has_workflow)
+        source = f"{found.prefix}:workflow" if found.is_tagged else found.prefix
+        workflow = _object(found.workflow, source) if record is None else None
+        if workflow is not None:
+            record = parse_workflow(workflow, source)
         if record is None:
             return Extraction()
-        summary = f"{TOOL} generation graph in {record.source}"
+        record = _name_writer(record, fields, found)
+        summary = f"{record.tool} generation graph in {record.source}"
         return finding(record, summary, details={"node_count": record.extra["nodes"]})
 
 
-def _texts(fields: Fields, kind: MediaKind) -> tuple[str, str | None, str | None]:
-    if kind is MediaKind.PNG:
-        return "png", fields.png_text("prompt"), fields.png_text("workflow")
+@dataclasses.dataclass(frozen=True)
+class _Found:
+    """The graph JSON of one item: where it was read and what it holds."""
+
+    prefix: str
+    prompt: t.Any = None  # JSON text, or a parsed object
+    workflow: t.Any = None
+    is_tagged: bool = True  # `prefix:prompt` sources, vs. one field with both
+    civitai: dict[str, t.Any] | None = None  # Civitai's `extraMetadata`
+
+
+def _object(value: t.Any, source: str) -> dict[str, t.Any] | None:
+    """`value` as a JSON object: parsed already, or JSON object text."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and looks_like_json_object(value):
+        return load_json_object(value, source)
+    return None
+
+
+def _png_texts(fields: Fields) -> _Found:
+    return _Found("png", fields.png_text("prompt"), fields.png_text("workflow"))
+
+
+def _exif(fields: Fields) -> _Found:
+    """ComfyUI JSON in EXIF string tags: `prompt:{...}` / `workflow:{...}` in any
+    IFD0 tag (SaveAnimatedWEBP and savers that copy it), or one JSON object in a
+    tag, either `{"prompt": ..., "workflow": ...}` (save-image-extended) or the
+    prompt graph itself with Civitai's `extraMetadata` beside the nodes."""
     prompt = workflow = None
     for field in fields.exif_fields():
         if field.error is not None or field.text is None:
             continue
-        if field.text.startswith("prompt:") and prompt is None:
-            prompt = field.text[len("prompt:") :]
-        elif field.text.startswith("workflow:") and workflow is None:
-            workflow = field.text[len("workflow:") :]
-    return "exif", prompt, workflow
+        text = field.text
+        if text.startswith("prompt:") and prompt is None:
+            prompt = text[len("prompt:") :]
+        elif text.startswith("workflow:") and workflow is None:
+            workflow = text[len("workflow:") :]
+        elif looks_like_json_object(text) and _GRAPH_MARKER in text:
+            data = load_json_object(text, field.source)
+            inner, flow = data.get("prompt"), data.get("workflow")
+            if isinstance(inner, dict) or isinstance(flow, dict):
+                return _Found(field.source, inner, flow, is_tagged=False)
+            civitai = _object(data.get(_CIVITAI_KEY), field.source)
+            return _Found(field.source, data, None, is_tagged=False, civitai=civitai)
+    return _Found("exif", prompt, workflow)
+
+
+def _name_writer(
+    record: GenerationRecord, fields: Fields, found: _Found
+) -> GenerationRecord:
+    """The record with the tool that wrote the file (Stability Matrix, Civitai)
+    and the saver node, when the graph or the file says which."""
+    extra = dict(record.extra)
+    tool = record.tool
+    if any(key in fields.png for key in _STABILITY_MATRIX_CHUNKS):
+        tool, extra["backend"] = STABILITY_MATRIX, TOOL
+    changes: dict[str, t.Any] = {}
+    if found.civitai is not None:
+        tool, extra["backend"] = CIVITAI, TOOL
+        changes = _civitai_fill(record, found.civitai)
+    return dataclasses.replace(record, tool=tool, extra=extra, **changes)
+
+
+def _civitai_fill(
+    record: GenerationRecord, meta: t.Mapping[str, t.Any]
+) -> dict[str, t.Any]:
+    """Fields the graph lacks, from Civitai's `extraMetadata` (the original
+    request of an orchestrated job, e.g. an upscale of an earlier image)."""
+    values = {
+        "prompt": as_text(meta.get("prompt")),
+        "negative_prompt": as_text(meta.get("negativePrompt")),
+        "seed": as_int(meta.get("seed")),
+        "steps": as_int(meta.get("steps")),
+        "cfg_scale": as_float(meta.get("cfgScale")),
+        "sampler": as_text(meta.get("sampler")),
+        "width": as_int(meta.get("width")),
+        "height": as_int(meta.get("height")),
+    }
+    return {
+        k: v for k, v in values.items() if v is not None and getattr(record, k) is None
+    }
 
 
 def parse_prompt(
@@ -101,6 +193,12 @@ def parse_prompt(
         "has_workflow": has_workflow,
         "models": [{"role": role, "name": name} for role, name in files],
     }
+    saver = next(
+        (n.class_type for n in graph.nodes.values() if n.class_type in SAVER_NODES),
+        None,
+    )
+    if saver is not None:
+        extra["saved_by"] = SAVER_NODES[saver]
     if main is not None:
         extra.update(
             sampler_node=main.class_type,
@@ -109,12 +207,18 @@ def parse_prompt(
         )
         passes = [dataclasses.asdict(graph.sampler(n)) for n in samplers[1:]]
         extra["other_samplers"] = json_safe(passes)
-    prompt = main.positive if main else ("\n".join(graph.all_texts()) or None)
+    negative = main.negative if main else None
+    if main is not None:
+        prompt = main.positive
+    elif (wired := graph.wired_prompts()) is not None:
+        prompt, negative = wired
+    else:
+        prompt = "\n".join(graph.all_texts()) or None
     return GenerationRecord(
         tool=TOOL,
         source=source,
         prompt=prompt,
-        negative_prompt=main.negative if main else None,
+        negative_prompt=negative,
         seed=main.seed if main else None,
         steps=main.steps if main else None,
         sampler=main.sampler_name if main else None,

@@ -2,6 +2,9 @@
 a `fooocus_scheme` chunk beside it) or in the EXIF UserComment of JPEG/WebP files
 (with the scheme in MakerNote and the version in Software).
 
+The same JSON field may hold RuinedFooocus's or a Hugging Face Space's scheme
+instead; `_json_params` reads those.
+
 Fooocus's other scheme (`a1111`) writes A1111 infotext with `Version: Fooocus ...`
 and is read by the A1111 extractor, which names the tool from that version.
 """
@@ -14,6 +17,7 @@ from vigil.media.subject import Subject
 from vigil.provenance.base import Extraction, Extractor, GenerationRecord, LoRA
 from vigil.provenance.generators._chunks import read_fields
 from vigil.provenance.generators._decode import load_json_object, looks_like_json_object
+from vigil.provenance.generators._json_params import MARKERS, parse_json_params
 from vigil.provenance.generators._record import (
     as_float,
     as_int,
@@ -49,6 +53,7 @@ class FooocusExtractor(Extractor):
     """Fooocus's JSON metadata scheme."""
 
     name = "fooocus"
+    version = 2
     media_kinds = frozenset({MediaKind.PNG, MediaKind.JPEG, MediaKind.WEBP})
 
     def extract(self, subject: Subject) -> Extraction:
@@ -63,12 +68,17 @@ class FooocusExtractor(Extractor):
             if text is None or not looks_like_json_object(text):
                 continue
             is_marked = scheme is not None and scheme.text == _SCHEME
-            if not is_marked and '"Fooocus' not in text and "fooocus" not in text:
+            is_other = any(marker in text for marker in MARKERS)
+            if not is_marked and not is_other and "ooocus" not in text:
                 continue  # cheap reject before parsing someone else's JSON
             data = load_json_object(text, source)
+            record = None
             if is_marked or is_fooocus(data):
                 record = parse_fooocus(data, source)
-                found.append(finding(record, f"{TOOL} metadata in {source}"))
+            elif is_other:
+                record = parse_json_params(data, source)
+            if record is not None:
+                found.append(finding(record, f"{record.tool} metadata in {source}"))
         return merge(*found)
 
 

@@ -95,6 +95,7 @@ class NovelAIExtractor(Extractor):
     """
 
     name = "novelai"
+    version = 2
     media_kinds = frozenset({MediaKind.PNG, MediaKind.WEBP})
 
     def __init__(self, verify_keys: t.Mapping[str, bytes] | None = None) -> None:
@@ -188,9 +189,11 @@ def parse_novelai(
         if as_text(meta.get(key)):
             extra[key] = str(meta[key])
     model_id = _SOURCE_MODEL_ID.search(model or "")
-    if model_id:
-        # NovelAI's own model identifier; not one of the community hash conventions.
+    if model and model_id:
+        # NovelAI's own model identifier, kept apart from the model's name; it is
+        # not one of the community hash conventions.
         extra["novelai_model_id"] = model_id.group(1).lower()
+        model = model[: model_id.start()].strip() or model
     return GenerationRecord(
         tool=TOOL,
         source=source,
