@@ -137,3 +137,141 @@ def test_set_threshold_and_release(tmp_path: pathlib.Path) -> None:
     result = CliRunner().invoke(cli, ["hashlist", "release", "known", "0" * 64])
     assert result.exit_code == 1 and "no entry" in result.output
     assert run("hashlist", "release", "known", "F" * 64).startswith("released 1")
+
+
+MD5_ABC = "900150983cd24fb0d6963f7d28e17f72"  # RFC 1321: MD5("abc")
+SHA1_ABC = "a9993e364706816aba3e25717850c26c9cd0d89d"  # FIPS 180: SHA-1("abc")
+VICS_CONTEXT = (
+    "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media"
+)
+
+
+def test_blank_images_never_match_a_degenerate_entry(tmp_path: pathlib.Path) -> None:
+    black = tmp_path / "black.png"
+    Image.new("RGB", (64, 64)).save(black)
+    dot = tmp_path / "dot.png"
+    Image.new("RGB", (1, 1), (255, 255, 255)).save(dot)
+    listed = tmp_path / "list.csv"
+    listed.write_text(f"pdq,{'0' * 64}\n")
+    result = CliRunner().invoke(
+        cli, ["hashlist", "import", str(listed), "--list", "known", "--create"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 degenerate" in result.stderr
+    out = run("match", "--json", str(black), str(dot))
+    results = [json.loads(line) for line in out.splitlines()]
+    pdq = [r for r in results if r["hash_type"] == "pdq"]
+    assert pdq and all(r["verdict"] == "near_review" for r in pdq)
+    assert all(r["reason"] for r in pdq)
+
+
+def test_vics_round_trip_export(tmp_path: pathlib.Path) -> None:
+    source = tmp_path / "vics.json"
+    media = [
+        {"MediaID": 1, "Category": 1, "MD5": MD5_ABC, "SHA1": SHA1_ABC},
+        {"MediaID": 2, "Category": 2, "MD5": "b" * 32, "SHA1": "c" * 40},
+        {"MediaID": 3, "Category": 1, "MD5": MD5_ABC},  # the same file again
+    ]
+    source.write_text(json.dumps({"@odata.context": VICS_CONTEXT, "value": media}))
+    out = run("hashlist", "import", str(source), "--list", "pv", "--create", "--json")
+    assert json.loads(out)["repeated"] == 1
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "out.json"
+    run("hashlist", "export", "pv", "--format", "vics", "-o", str(target))
+    records = json.loads(target.read_text())["value"]
+    hashes = {h for r in records for h in (r.get("MD5"), r.get("SHA1")) if h}
+    assert hashes == {MD5_ABC, SHA1_ABC, "b" * 32, "c" * 40}
+    assert [p.name for p in folder.iterdir()] == ["out.json"]  # no temporary left
+    run("hashlist", "import", str(target), "--list", "back", "--create")
+    assert json.loads(run("hashlist", "show", "back", "--json"))["entries"] == 4
+
+
+def test_export_skips_or_chooses_types(tmp_path: pathlib.Path) -> None:
+    source = tmp_path / "mixed.csv"
+    source.write_text(f"md5,{MD5_ABC}\nsha1,{SHA1_ABC}\npdq,{'58f8' * 16}\n")
+    run("hashlist", "import", str(source), "--list", "mixed", "--create")
+    target = tmp_path / "out.txt"
+    result = CliRunner().invoke(
+        cli, ["hashlist", "export", "mixed", "--format", "md5_list", "-o", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert target.read_text() == MD5_ABC + "\n"
+    assert "skipped 1 pdq, 1 sha1" in result.stderr
+    run(
+        "hashlist",
+        "export",
+        "mixed",
+        "--format",
+        "stopncii",
+        "--type",
+        "pdq",
+        "-o",
+        str(target),
+    )
+    assert [r["signalType"] for r in json.loads(target.read_text())["hashRecords"]] == [
+        "ImagePDQ"
+    ]
+
+
+def test_a_failed_export_leaves_no_file(tmp_path: pathlib.Path) -> None:
+    source = tmp_path / "list.csv"
+    source.write_text(f"md5,{MD5_ABC}\n")
+    run("hashlist", "import", str(source), "--list", "known", "--create")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "out.json"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "hashlist",
+            "export",
+            "known",
+            "--format",
+            "stopncii",
+            "--type",
+            "md5",
+            "-o",
+            str(target),
+        ],
+    )
+    assert result.exit_code == 1 and "cannot carry md5" in result.output
+    assert list(folder.iterdir()) == []
+
+
+def test_hma_csv_with_urls_imports_media_or_refuses_strict(
+    tmp_path: pathlib.Path,
+) -> None:
+    source = tmp_path / "hma.csv"
+    source.write_text(
+        "signal_type,signal_str,collab,category,tags\n"
+        f"pdq,{'58f8' * 16},Sample,,\n"
+        "url,https://example.com/,Sample,,\n"
+        "raw_text,hello,Sample,,\n"
+    )
+    result = CliRunner().invoke(
+        cli, ["hashlist", "import", str(source), "--list", "hma", "--create", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["added"], data["skipped"]) == (1, {"raw_text": 1, "url": 1})
+    result = CliRunner().invoke(
+        cli,
+        ["hashlist", "import", str(source), "--list", "strict", "--create", "--strict"],
+    )
+    assert result.exit_code == 1 and "line 3" in result.output
+    names = [
+        json.loads(line)["name"]
+        for line in run("hashlist", "list", "--json").splitlines()
+    ]
+    assert names == ["hma"]  # the failed --create left no empty list
+
+
+def test_a_failed_create_import_leaves_no_list(tmp_path: pathlib.Path) -> None:
+    source = tmp_path / "bad.csv"
+    source.write_text(f"md5,{MD5_ABC}\nmd5,1234\n")
+    result = CliRunner().invoke(
+        cli, ["hashlist", "import", str(source), "--list", "new", "--create"]
+    )
+    assert result.exit_code == 1
+    assert run("hashlist", "list") == ""

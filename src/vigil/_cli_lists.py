@@ -1,7 +1,9 @@
 """The `vigil hashlist` and `vigil match` verbs: thin adapters over matching, store."""
 
 import contextlib
+import os
 import sys
+import tempfile
 import typing as t
 
 import click
@@ -13,6 +15,7 @@ from vigil.hashing.types import PDQ_MATCH_THRESHOLD_BITS
 if t.TYPE_CHECKING:
     from vigil.matching.base import HashListFormat
     from vigil.matching.matcher import MatchResult, Query
+    from vigil.store.hashlists import ImportResult
 
 SNIFF_HEAD_BYTES = 4096
 #: `vigil.store.hashlists.DEFAULT_PDQ_THRESHOLD_BITS`, from the light module it comes
@@ -21,14 +24,52 @@ DEFAULT_PDQ_THRESHOLD_BITS = PDQ_MATCH_THRESHOLD_BITS
 
 
 def _format(
-    context: Context, name: str | None, path: str, head: bytes
+    context: Context, name: str | None, path: str, head: bytes, *, is_strict: bool
 ) -> "HashListFormat":
+    from vigil.matching.base import SkipsRecords
     from vigil.matching.formats import guess_format
 
     chosen = name or guess_format(path, head)
     if chosen is None:
         raise click.UsageError(f"cannot tell the format of {path}; give --format")
-    return t.cast("HashListFormat", context.registry.get("hash_list_format", chosen)())
+    fmt = t.cast("HashListFormat", context.registry.get("hash_list_format", chosen)())
+    if isinstance(fmt, SkipsRecords):
+        fmt.is_strict = is_strict
+    return fmt
+
+
+def _counts(counts: t.Mapping[str, int]) -> str:
+    """`2 url, 1 raw_text`."""
+    return ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+
+
+def _import_warnings(result: "ImportResult", skipped: t.Mapping[str, int]) -> None:
+    if skipped:
+        click.echo(
+            f"warning: skipped {_counts(skipped)} records (not media hashes; "
+            "--strict refuses them)",
+            err=True,
+        )
+    if result.repeated:
+        click.echo(
+            f"warning: {result.repeated} repeated hashes merged into one entry each",
+            err=True,
+        )
+    for conflict in result.conflicts:
+        click.echo(
+            f"warning: {conflict.hash_type}:{conflict.value} has categories "
+            f"{', '.join(conflict.categories)}; kept {conflict.kept}",
+            err=True,
+        )
+    if result.conflict_count > len(result.conflicts):
+        more = result.conflict_count - len(result.conflicts)
+        click.echo(f"warning: {more} more category conflicts", err=True)
+    if result.degenerate:
+        click.echo(
+            f"warning: {result.degenerate} degenerate hashes (constant, as blank "
+            "images give): imported, never reported as a match",
+            err=True,
+        )
 
 
 @click.group()
@@ -100,6 +141,12 @@ def create(
     default=None,
     help="With --create: PDQ threshold in bits (default 31).",
 )
+@click.option(
+    "--strict",
+    "is_strict",
+    is_flag=True,
+    help="Refuse records that are not media hashes (URLs, text) instead of skipping.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_context
 def import_(
@@ -110,33 +157,46 @@ def import_(
     default_type: str | None,
     create_list: bool,
     threshold: int | None,
+    is_strict: bool,
     as_json: bool,
 ) -> None:
     """Add the hashes in FILE to a list, all or nothing.
 
     Formats: plain (type,value[,label=...]), md5/sha1 lists, hma_csv, vics (Project
     VIC JSON), ncmec_xml, stopncii. A malformed line stops the import with its line
-    number and changes nothing; importing the same file twice adds nothing.
+    number and changes nothing (a list --create made is not kept); importing the
+    same file twice adds nothing. A hash repeated in the file is one entry with
+    merged labels (the most severe category). Records that are not media hashes
+    (URL and text signals in an HMA CSV) are skipped with a count, or refused with
+    --strict. Degenerate hashes (constant PDQ, as blank images give) are imported
+    with a warning and never reported as matches.
     """
-    from vigil.matching.base import FormatError
+    from vigil.matching.base import FormatError, SkipsRecords
 
     with open(file, "rb") as stream:
-        reader = _format(context, format_name, file, stream.read(SNIFF_HEAD_BYTES))
+        reader = _format(
+            context,
+            format_name,
+            file,
+            stream.read(SNIFF_HEAD_BYTES),
+            is_strict=is_strict,
+        )
         stream.seek(0)
+        bits = DEFAULT_PDQ_THRESHOLD_BITS if threshold is None else threshold
         with _store(context) as store:
-            if create_list and list_name not in {i.name for i in store.hashlists.all()}:
-                store.hashlists.create(
-                    list_name,
-                    thresholds={"pdq": threshold or DEFAULT_PDQ_THRESHOLD_BITS},
-                )
             try:
                 result = store.hashlists.import_entries(
-                    list_name, reader.read(stream, default_type=default_type)
+                    list_name,
+                    reader.read(stream, default_type=default_type),
+                    create={"pdq": bits} if create_list else None,
+                    hash_types=context.registry.hash_types(),
                 )
             except FormatError as exc:
                 raise click.ClickException(f"{file}: {exc}; nothing imported") from exc
+    skipped = dict(reader.skipped) if isinstance(reader, SkipsRecords) else {}
+    _import_warnings(result, skipped)
     if as_json:
-        json_line({"format": reader.name, **result.__dict__})
+        json_line({"format": reader.name, **result.as_dict(), "skipped": skipped})
     else:
         click.echo(
             f"imported {result.added} new of {result.read} read "
@@ -149,22 +209,74 @@ def import_(
 @click.argument("name")
 @click.option("--format", "format_name", default="plain", show_default=True)
 @click.option(
+    "--type",
+    "hash_types",
+    multiple=True,
+    help="Only entries of this hash type (repeatable). Default: every type the "
+    "format can carry; the others are skipped with a count.",
+)
+@click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Default: stdout."
 )
 @pass_context
-def export(context: Context, name: str, format_name: str, output: str | None) -> None:
-    """Write list NAME in an exchange format."""
+def export(
+    context: Context,
+    name: str,
+    format_name: str,
+    hash_types: tuple[str, ...],
+    output: str | None,
+) -> None:
+    """Write list NAME in an exchange format.
+
+    Hash types the format has no field for (sha1 in a StopNCII file) are skipped
+    and counted. With -o the file is written under a temporary name and renamed
+    when complete, so a failed export leaves no partial file.
+    """
+    from vigil.matching.base import FormatError
+    from vigil.matching.export import write_entries
+
     writer = t.cast(
         "HashListFormat", context.registry.get("hash_list_format", format_name)()
     )
+    chosen = set(hash_types) or None
     with _store(context) as store:
         entries = store.hashlists.export_entries(name)
-        if output is None:
-            count = writer.write(entries, sys.stdout.buffer)
-        else:
-            with open(output, "wb") as stream:
-                count = writer.write(entries, stream)
-    click.echo(f"exported {count} entries from {name}", err=True)
+        try:
+            if output is None:
+                result = write_entries(
+                    writer, entries, sys.stdout.buffer, hash_types=chosen
+                )
+            else:
+                with _replacing(output) as stream:
+                    result = write_entries(writer, entries, stream, hash_types=chosen)
+        except FormatError as exc:
+            raise click.ClickException(f"{name}: {exc}; nothing exported") from exc
+    skipped = dict(result.skipped)
+    note = f"; skipped {_counts(skipped)} ({format_name} cannot carry them" + (
+        " or --type left them out)" if chosen else ")"
+    )
+    click.echo(
+        f"exported {result.written} entries from {name}" + (note if skipped else ""),
+        err=True,
+    )
+
+
+@contextlib.contextmanager
+def _replacing(path: str) -> t.Iterator[t.BinaryIO]:
+    """A temporary file beside `path`, renamed over it when the block succeeds and
+    removed when it fails."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(
+        dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".partial"
+    )
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            yield stream
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
 @hashlist.command("list")

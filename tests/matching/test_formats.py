@@ -225,24 +225,37 @@ def test_generated_record_ids_are_stable_and_distinct() -> None:
     ]
 
 
-def test_media_hashes_with_different_labels_are_refused() -> None:
+def test_media_hashes_with_different_labels_become_two_records() -> None:
     media = (("vics_media_id", "5"),)
     items = [
         HashEntry("md5", "a" * 32, category="vics_1", extra=media),
         HashEntry("sha1", "b" * 40, category="vics_2", extra=media),
     ]
-    with pytest.raises(FormatError, match="different labels"):
-        VICSFormat().write(items, io.BytesIO())
+    buffer = io.BytesIO()
+    assert VICSFormat().write(items, buffer) == 2
+    back = list(VICSFormat().read(io.BytesIO(buffer.getvalue())))
+    assert [(e.value, e.category) for e in back] == [
+        ("a" * 32, "vics_1"),
+        ("b" * 40, "vics_2"),
+    ]
+    assert [next(v for k, v in e.extra if k == "vics_media_id") for e in back] == [
+        "5",
+        str(GENERATED_MEDIA_ID_START),
+    ]
+    assert ("vics_media_id", "5") in back[1].extra  # its own id is kept as a label
 
 
-def test_a_media_id_that_comes_back_later_is_refused() -> None:
+def test_a_media_id_that_comes_back_later_gets_a_new_record() -> None:
     items = [
         HashEntry("md5", "a" * 32, extra=(("vics_media_id", "5"),)),
         HashEntry("md5", "b" * 32, extra=(("vics_media_id", "6"),)),
         HashEntry("sha1", "c" * 40, extra=(("vics_media_id", "5"),)),
     ]
-    with pytest.raises(FormatError, match="appears again"):
-        VICSFormat().write(items, io.BytesIO())
+    for fmt in (VICSFormat(), NCMECXMLFormat()):
+        buffer = io.BytesIO()
+        assert fmt.write(items, buffer) == 3
+        back = list(fmt.read(io.BytesIO(buffer.getvalue())))
+        assert [e.value for e in back] == [e.value for e in items]
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ CASES: list[tuple[str, HashListFormat, str, int, str]] = [
         "3 columns, got 2",
     ),
     ("hma-header", HMACSVFormat(), f"type,value\npdq,{PDQ}\n", 1, "signal_str"),
-    ("hma-type", HMACSVFormat(), "signal_type,signal\nurl,https://x\n", 2, "unknown"),
+    ("hma-type", HMACSVFormat(), "signal_type,signal\nbogus,https://x\n", 2, "unknown"),
     ("hma-hex", HMACSVFormat(), f"signal_type,signal\n\npdq,{PDQ}0\n", 3, "64 hex"),
     (
         "vics-json",
@@ -89,11 +89,11 @@ CASES: list[tuple[str, HashListFormat, str, int, str]] = [
     ),
     ("vics-context", VICSFormat(), '{"value": [{}]}', 1, "@odata.context"),
     (
-        "vics-cases",
+        "vics-entity-set",
         VICSFormat(),
-        '{"odata.metadata": "http://x/1.3.xml#Cases", "value": []}',
+        '{"odata.metadata": "http://x/1.3.xml#Widgets", "value": []}',
         1,
-        "Case",
+        "VICS 1.3 Media or Cases",
     ),
     ("vics-long", VICSFormat(), _vics(f'{{"Comments": "{LONG}"}}'), 3, "longer"),
     (

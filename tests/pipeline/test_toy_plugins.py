@@ -37,12 +37,13 @@ def test_a_toy_hash_type_and_score_stage_work_end_to_end(
 
     tree = tmp_path / "tree"
     tree.mkdir()
-    known = image_bytes(1, size=(128, 96))
-    (tree / "known.png").write_bytes(known)
+    pattern_image("shapes", (128, 96), 1).save(tree / "known.png")
+    known = (tree / "known.png").read_bytes()
     pattern_image("rings", (128, 96), 2).save(tree / "other.png")
     toy = ToyAverageHasher().hash_image(
         decode_image(known, MediaKind.PNG, Limits(), target_px=64)
     )
+    assert not TOY_HASH.is_degenerate(toy.value)  # a constant hash never matches
     flipped = f"{int(toy.value, 16) ^ 0b111:016x}"  # 3 bits away: within 6
     store.hashlists.create(
         "toys", thresholds={"toy_ahash": 6}, hash_types=registry.hash_types()

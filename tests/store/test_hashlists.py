@@ -1,3 +1,5 @@
+import typing as t
+
 import pytest
 
 from vigil.matching.base import FormatError, HashEntry
@@ -44,14 +46,6 @@ def test_a_bad_record_mid_file_imports_nothing(store: Store) -> None:
     assert (info.entries, info.version) == (0, 1)
 
 
-def test_duplicate_entries_in_one_file_are_refused(store: Store) -> None:
-    store.hashlists.create("known")
-    with pytest.raises(FormatError, match="line 3: duplicate entry md5:") as error:
-        store.hashlists.import_entries("known", entries([MD5[0], MD5[1], MD5[0]]))
-    assert "first at line 1" in str(error.value)
-    assert store.hashlists.get("known").entries == 0
-
-
 def test_threshold_is_validated_and_names_are_unique(store: Store) -> None:
     with pytest.raises(HashListError, match="0-64"):
         store.hashlists.create("x", thresholds={"pdq": 65})
@@ -62,3 +56,70 @@ def test_threshold_is_validated_and_names_are_unique(store: Store) -> None:
     store.hashlists.delete("x")
     with pytest.raises(HashListError, match="no hash list named 'x'"):
         store.hashlists.get("x")
+
+
+VICS_MEDIA = [
+    HashEntry("md5", MD5[0], category="vics_1", extra=(("vics_media_id", "1"),)),
+    HashEntry("sha1", "b" * 40, category="vics_1", extra=(("vics_media_id", "1"),)),
+    HashEntry("pdq", "c" * 64, category="vics_1", extra=(("vics_media_id", "1"),)),
+    HashEntry("md5", MD5[1], category="vics_2", extra=(("vics_media_id", "2"),)),
+    HashEntry("sha1", "a" * 40, category="vics_2", extra=(("vics_media_id", "2"),)),
+]
+
+
+def test_export_keeps_the_file_order_of_an_import(store: Store) -> None:
+    store.hashlists.create("vics")
+    store.hashlists.import_entries("vics", VICS_MEDIA)
+    exported = list(store.hashlists.export_entries("vics"))
+    assert [e.key for e in exported] == [e.key for e in VICS_MEDIA]
+
+
+def test_a_repeated_hash_is_one_entry_with_merged_labels(store: Store) -> None:
+    store.hashlists.create("known")
+    repeated = [
+        HashEntry("md5", MD5[0], category="vics_2", extra=(("vics_media_id", "1"),)),
+        HashEntry("md5", MD5[1]),
+        HashEntry("md5", MD5[0], category="vics_1", extra=(("vics_media_id", "7"),)),
+        HashEntry("md5", MD5[0], source="second"),
+    ]
+    result = store.hashlists.import_entries("known", repeated)
+    assert (result.read, result.added, result.repeated) == (4, 2, 2)
+    [conflict] = result.conflicts
+    assert (conflict.hash_type, conflict.value, conflict.kept) == (
+        "md5",
+        MD5[0],
+        "vics_1",
+    )
+    assert set(conflict.categories) == {"vics_1", "vics_2"}
+    merged = next(
+        e for e in store.hashlists.export_entries("known") if e.value == MD5[0]
+    )
+    assert merged.category == "vics_1"  # the most severe
+    assert merged.source == "second"
+    assert ("vics_media_id", "1") in merged.extra
+    assert ("vics_media_id", "7") in merged.extra
+    again = store.hashlists.import_entries("known", repeated)
+    assert (again.added, again.already_present) == (0, 2)
+
+
+def test_degenerate_entries_are_counted(store: Store) -> None:
+    store.hashlists.create("known")
+    result = store.hashlists.import_entries(
+        "known",
+        [HashEntry("pdq", "0" * 64), HashEntry("pdq", "f" * 64), *entries(MD5[:1])],
+    )
+    assert result.degenerate == 2
+    assert result.as_dict()["degenerate"] == 2
+
+
+def test_a_failed_import_into_a_new_list_creates_nothing(store: Store) -> None:
+    def stream() -> t.Iterator[HashEntry]:
+        yield from entries(MD5[:2])
+        raise FormatError("bad", line=3)
+
+    with pytest.raises(FormatError):
+        store.hashlists.import_entries("fresh", stream(), create={"pdq": 20})
+    assert [i.name for i in store.hashlists.all()] == []
+    result = store.hashlists.import_entries("fresh", entries(MD5[:2]), create={})
+    assert result.added == 2
+    assert store.hashlists.get("fresh").thresholds == {"pdq": 31}

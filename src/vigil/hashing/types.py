@@ -26,6 +26,10 @@ PDQ_MATCH_THRESHOLD_BITS = 31
 # Hash-lists issue: PDQ distances between the list threshold and 52 bits are
 # reported as "near, review", never as matches.
 PDQ_NEAR_REVIEW_BITS = 52
+# Meta PDQ docs (pdq/README.md): "Quality Threshold where we recommend discarding
+# hashes: <=49". The same number as `vigil.hashing.pdq.PDQ_MIN_RELIABLE_QUALITY`
+# (a test pins them together); kept here too because the hasher imports this module.
+PDQ_MIN_RELIABLE_QUALITY = 50
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +44,9 @@ class HashType:
     near_review_bits: int = 0  # past the threshold and within this: near, review
     index: str = "exact"  # the Index plugin that searches it
     same_as: str | None = None  # the type whose values these are (video_md5 -> md5)
+    # Perceptual types: a query hash of lower quality is never a match (None: the
+    # type has no quality metric).
+    min_reliable_quality: int | None = None
 
     @property
     def bits(self) -> int | None:
@@ -71,6 +78,22 @@ class HashType:
             return 0 if a == b else (self.bits or 1)
         return (int(a, 16) ^ int(b, 16)).bit_count()
 
+    def is_degenerate(self, value: str) -> bool:
+        """Whether a perceptual hash is constant (one byte repeated: all-zero, all-one,
+        `8080...`): what blank, flat or one-pixel images hash to, so it is near
+        every other such image and says nothing about content. Digests never are."""
+        if not self.is_perceptual or len(value) < 2 or len(value) % 2:
+            return False
+        return value == value[:2] * (len(value) // 2)
+
+    def is_reliable_quality(self, quality: int | None) -> bool:
+        """False only for a known quality below the type's minimum."""
+        return (
+            quality is None
+            or self.min_reliable_quality is None
+            or quality >= self.min_reliable_quality
+        )
+
     def search_radius(self, threshold_bits: int, *, near: bool) -> int:
         if not self.is_perceptual:
             return 0
@@ -89,6 +112,7 @@ PDQ = HashType(
     threshold_source="ThreatExchange PDQ docs: 31 bits",
     near_review_bits=PDQ_NEAR_REVIEW_BITS,
     index="mih",
+    min_reliable_quality=PDQ_MIN_RELIABLE_QUALITY,
 )
 
 #: Types Vigil knows without any hasher: digests, PDQ, model-file fingerprints

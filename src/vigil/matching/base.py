@@ -10,12 +10,19 @@ Design notes:
 - Labels: the fields every exchange format shares have names here; anything
   format-specific (a VICS `Series`, an NCMEC classification code) travels in `extra`, so
   a round trip through the same format loses nothing.
+- Skipping: a file may hold records that are not hashes Vigil imports (URL and text
+  signals in a ThreatExchange CSV). Formats that skip them say so through the small
+  `SkipsRecords` capability: counted by kind, or refused with `is_strict=True`.
+- Writing: `carries(hash_type)` says which types a format has a field for, so an export
+  of a mixed list skips the others with a count (`vigil.matching.export`) instead of
+  failing half-way; `write` itself still refuses an entry it cannot carry.
 - Indexes answer "which ids lie within `radius` bits of this hash" and must return
   exactly what brute force returns (recall 1.0). A new hash type works on day one with
   the brute-force index; a faster index is an upgrade, never a different answer.
 """
 
 import abc
+import collections
 import dataclasses
 import datetime as dt
 import typing as t
@@ -90,6 +97,28 @@ class HashListFormat(abc.ABC):
     def write(self, entries: t.Iterable[HashEntry], stream: t.BinaryIO) -> int:
         """Write entries; return how many were written. Entries the format cannot carry
         (a hash type it has no field for) raise FormatError."""
+
+    def carries(self, hash_type: str) -> bool:
+        """Whether `write` has a field for this hash type (default: every type)."""
+        del hash_type
+        return True
+
+
+class SkipsRecords:
+    """Capability of a format whose files may hold records it does not import.
+
+    After `read`, `skipped` counts the records skipped by kind (`url: 2`); with
+    `is_strict=True` the first such record raises FormatError instead.
+    """
+
+    def __init__(self, *, is_strict: bool = False) -> None:
+        self.is_strict = is_strict
+        self.skipped: collections.Counter[str] = collections.Counter()
+
+    def skip(self, kind: str, *, line: int | None) -> None:
+        if self.is_strict:
+            raise FormatError(f"{kind} records are not hashes Vigil imports", line=line)
+        self.skipped[kind] += 1
 
 
 Ids = npt.NDArray[np.int64]

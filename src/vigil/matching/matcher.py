@@ -4,8 +4,10 @@ Rules, from the hash-lists issue: a perceptual hash within the list's threshold 
 its type is a match; between the threshold and the type's `near_review_bits` it is
 "near, review" and never a match; entries of suppression lists (or items whose own
 hash is on one) never match; a quarantined entry's matches are held for review, not
-reported. Every result keeps the
-distance, the query variant that hit, both qualities and the list's name and version.
+reported. A degenerate hash (a constant PDQ, what blank and one-pixel images give) on
+either side, or a query below its type's quality minimum, is never a match: it is
+"near, review" with the reason. Every result keeps the distance, the query variant
+that hit, both qualities, the reason and the list's name and version.
 """
 
 import dataclasses
@@ -25,6 +27,16 @@ class Verdict(enum.StrEnum):
     MATCH = "match"
     NEAR_REVIEW = "near_review"
     HELD = "held"  # the entry is quarantined (flooding): kept for review, not reported
+
+
+class MatchReason(enum.StrEnum):
+    """Why a result is not a plain match (`MatchResult.reason`)."""
+
+    BEYOND_THRESHOLD = "beyond_threshold"  # within near-review bits, past the threshold
+    ENTRY_DEGENERATE = "entry_degenerate"  # the list's hash is constant (all-zero, ...)
+    QUERY_DEGENERATE = "query_degenerate"  # the item's hash is constant
+    QUERY_LOW_QUALITY = "query_low_quality"  # below the type's min_reliable_quality
+    QUARANTINED = "quarantined"  # the entry is held after flooding
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,12 +90,14 @@ class MatchResult:
     distance: int
     threshold_bits: int
     verdict: Verdict
+    reason: MatchReason | None = None  # None for a match
 
     def as_dict(self) -> dict[str, t.Any]:
         return {
             "list": self.hash_list.name,
             "list_version": self.hash_list.version,
             "verdict": self.verdict.value,
+            "reason": None if self.reason is None else self.reason.value,
             "hash_type": self.entry.hash_type,
             "entry": self.entry.value,
             "query": self.query.value,
@@ -173,17 +187,35 @@ class Matcher:
             self.max_threshold_bits[query.hasher],
             near=query.variant == ORIGINAL_VARIANT,
         )
+        query_reason = _query_reason(hash_type, query)
         for hit in index.search(query.value, radius):
             entry = self.entries[hit.id]
             hash_list = self.lists[entry.list_id]
             threshold = hash_list.threshold(hash_type)
+            verdict = Verdict.NEAR_REVIEW
+            reason: MatchReason | None = MatchReason.BEYOND_THRESHOLD
             if hit.distance > threshold:
-                verdict = Verdict.NEAR_REVIEW
+                pass
+            elif hash_type.is_degenerate(entry.value):
+                reason = MatchReason.ENTRY_DEGENERATE
+            elif query_reason is not None:
+                reason = query_reason
             elif entry.is_quarantined:
-                verdict = Verdict.HELD
+                verdict, reason = Verdict.HELD, MatchReason.QUARANTINED
             else:
-                verdict = Verdict.MATCH
-            yield MatchResult(entry, hash_list, query, hit.distance, threshold, verdict)
+                verdict, reason = Verdict.MATCH, None
+            yield MatchResult(
+                entry, hash_list, query, hit.distance, threshold, verdict, reason
+            )
+
+
+def _query_reason(hash_type: HashType, query: Query) -> MatchReason | None:
+    """Why this query can give no match whatever it is near, if it cannot."""
+    if hash_type.is_degenerate(query.value):
+        return MatchReason.QUERY_DEGENERATE
+    if not hash_type.is_reliable_quality(query.quality):
+        return MatchReason.QUERY_LOW_QUALITY
+    return None
 
 
 def _rank(result: MatchResult) -> tuple[int, int, int, str]:

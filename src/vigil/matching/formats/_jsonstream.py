@@ -107,24 +107,36 @@ class JSONStream:
             self._advance(end)
             return value
 
-    def items(self) -> t.Iterator[Item]:
-        """The records of the array that starts here."""
+    def elements(self) -> t.Iterator[int]:
+        """Walk the array that starts here, yielding the line of each element; the
+        caller reads exactly one value (`value`, or `members` for a nested object
+        streamed in turn) before asking for the next."""
         self.expect("[")
         if self.peek() == "]":
             self.expect("]")
             return
         while True:
             self.peek()
-            line = self.line
-            yield Item(self.value(), line)
+            yield self.line
             if self.peek() == ",":
                 self.expect(",")
                 continue
             self.expect("]")
             return
 
-    def members(self, array_key: str) -> t.Iterator[Member | Item]:
-        """The outer object's members; the array under `array_key` comes as Items."""
+    def items(self) -> t.Iterator[Item]:
+        """The records of the array that starts here."""
+        for line in self.elements():
+            yield Item(self.value(), line)
+
+    def members(
+        self,
+        array_key: str,
+        records: t.Callable[[], t.Iterator[Item]] | None = None,
+    ) -> t.Iterator[Member | Item]:
+        """The outer object's members; the array under `array_key` comes as Items
+        (`records()` walks it where given: it is called when the array is reached,
+        after the members before it have been yielded)."""
         self.expect("{")
         is_first = True
         while self.peek() != "}":
@@ -139,7 +151,7 @@ class JSONStream:
             self.expect(":")
             if key == array_key and self.peek() == "[":
                 self.has_array = True
-                yield from self.items()
+                yield from (records or self.items)()
             else:
                 yield Member(key, self.value(), line)
         self.expect("}")

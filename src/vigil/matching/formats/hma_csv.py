@@ -2,14 +2,16 @@
 
 `threatexchange dataset -P --csv` writes `signal_type,signal_str,collab,category,tags`
 (python-threatexchange `cli/dataset_cmd.py`); `signal` is accepted for `signal_str`.
-Labels HMA has no column for travel in `vigil_*` columns that its tools ignore.
+Labels HMA has no column for travel in `vigil_*` columns that its tools ignore. The
+CLI exports every signal type by default, so URL, text and trend-query rows are
+skipped with a count (or refused with `is_strict=True`).
 """
 
 import datetime as dt
 import typing as t
 import urllib.parse
 
-from vigil.matching.base import FormatError, HashEntry, HashListFormat
+from vigil.matching.base import FormatError, HashEntry, HashListFormat, SkipsRecords
 from vigil.matching.formats import _fields
 from vigil.matching.formats._lines import CSVWriter, iter_lines, iter_records
 
@@ -29,6 +31,12 @@ SIGNAL_TYPES: dict[str, str] = {
     "hash_video_sha256": "video_sha256",
     "hash_tmk": "video_tmk",
 }
+#: python-threatexchange SignalTypes that are not media hashes (`signal_type/url.py`,
+#: `url_md5.py`, `raw_text.py`, `trend_query.py`), and the older ThreatExchange
+#: indicator types for them: skipped, not refused, since the CLI writes them by default.
+NON_MEDIA_SIGNAL_TYPES = frozenset(
+    {"url", "url_md5", "raw_text", "text", "trend_query", "uri", "hash_url_md5"}
+)
 #: Vigil hash type → the name written; types python-threatexchange lacks keep ours.
 WRITTEN_NAMES: dict[str, str] = {"video_tmk": "video_tmk_pdqf"}
 
@@ -133,7 +141,7 @@ def _row(entry: HashEntry) -> list[str]:
     ]
 
 
-class HMACSVFormat(HashListFormat):
+class HMACSVFormat(SkipsRecords, HashListFormat):
     """HMA / ThreatExchange CSV: `signal_type,signal_str,collab,category,tags`."""
 
     name: t.ClassVar[str] = "hma_csv"
@@ -146,6 +154,7 @@ class HMACSVFormat(HashListFormat):
         self, stream: t.BinaryIO, *, default_type: str | None = None
     ) -> t.Iterator[HashEntry]:
         del default_type  # every row names its signal type
+        self.skipped.clear()
         columns: list[str] | None = None
         records = iter_records(iter_lines(stream), delimiter=",", comments=False)
         for line, fields in records:
@@ -156,7 +165,15 @@ class HMACSVFormat(HashListFormat):
                 raise FormatError(
                     f"expected {len(columns)} columns, got {len(fields)}", line=line
                 )
-            yield _entry(dict(zip(columns, fields, strict=True)), line=line)
+            row = dict(zip(columns, fields, strict=True))
+            signal_type = row["signal_type"].strip().lower()
+            if signal_type in NON_MEDIA_SIGNAL_TYPES:
+                self.skip(signal_type, line=line)
+                continue
+            yield _entry(row, line=line)
+
+    def carries(self, hash_type: str) -> bool:
+        return hash_type in _fields.HASH_TYPES
 
     def write(self, entries: t.Iterable[HashEntry], stream: t.BinaryIO) -> int:
         writer = CSVWriter(stream)

@@ -182,7 +182,8 @@ def _entry_xml(group: Group, media: str, is_genai: bool) -> str:
     for name in ("added_by", "comment"):
         if getattr(head, name):
             labels.append(_element(f"vigil:{name}", getattr(head, name)))
-    consumed = {ID_KEY, MEDIA_KEY, MEMBER_KEY}  # their first values are written above
+    # Their first values are written above (a new id leaves the entry's own a label).
+    consumed = {MEDIA_KEY, MEMBER_KEY} | (set() if group.is_generated else {ID_KEY})
     for key, value in head.extra:
         if key in consumed:
             consumed.discard(key)
@@ -236,6 +237,9 @@ class NCMECXMLFormat(HashListFormat):
                 stack[-1].remove(element)  # keep memory to one entry
                 events.mark_boundary()
 
+    def carries(self, hash_type: str) -> bool:
+        return hash_type in _ELEMENTS
+
     def write(self, entries: t.Iterable[HashEntry], stream: t.BinaryIO) -> int:
         genai = f' vigil:list="{GENAI_LIST}"' if self.is_generative_ai else ""
         stream.write(
@@ -248,7 +252,10 @@ class NCMECXMLFormat(HashListFormat):
         count = 0
         open_media: str | None = None
         for group in groups(
-            entries, id_key=ID_KEY, new_id=lambda n: f"vigil-{n + 1}", what="NCMEC id"
+            entries,
+            id_key=ID_KEY,
+            new_id=lambda n: f"vigil-{n + 1}",
+            slot=lambda entry: _ELEMENTS.get(entry.hash_type, entry.hash_type),
         ):
             media = _media_of(group)
             if media != open_media:

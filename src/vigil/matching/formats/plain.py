@@ -118,6 +118,9 @@ class PlainFormat(HashListFormat):
                 yield _entry(fields, default_type=default_type, line=line)
             return
 
+    def carries(self, hash_type: str) -> bool:
+        return hash_type in _fields.HASH_TYPES
+
     def write(self, entries: t.Iterable[HashEntry], stream: t.BinaryIO) -> int:
         stream.write(PLAIN_HEADER.encode("ascii"))
         writer = CSVWriter(stream)
@@ -147,6 +150,9 @@ class _BareListFormat(HashListFormat):
                 continue  # a one-word column header ("MD5"), as spreadsheets export
             value = _fields.normalise(self.hash_type, text, line=number)
             yield HashEntry(hash_type=self.hash_type, value=value)
+
+    def carries(self, hash_type: str) -> bool:
+        return hash_type == self.hash_type
 
     def write(self, entries: t.Iterable[HashEntry], stream: t.BinaryIO) -> int:
         count = 0

@@ -174,6 +174,9 @@ class StopNCIIFormat(HashListFormat):
                     yield entry
         document.end()
 
+    def carries(self, hash_type: str) -> bool:
+        return hash_type in _WRITTEN_TYPES
+
     def write(self, entries: t.Iterable[HashEntry], stream: t.BinaryIO) -> int:
         stream.write(b'{"hashRecords": [')
         count = 0

@@ -1,7 +1,9 @@
 """Project VIC VICS JSON (OData): the hash sets Griffeye, IPED and others exchange.
 
 `{"@odata.context": ".../$metadata#Media", "value": [Media, ...]}` (2.0; 1.x writes
-`odata.metadata`). A Media record holds `MD5`, `SHA1`, `PhotoDNA` and `{"HashName",
+`odata.metadata`), or `...#Cases` with `"value": [{..., "Media": [Media, ...]}, ...]`
+(each Case streamed, Media by Media). An empty hash (`"SHA1": ""`) or category is
+absent, not an error. A Media record holds `MD5`, `SHA1`, `PhotoDNA` and `{"HashName",
 "HashValue"}` objects in `AlternativeHashes` (2.0) or `Hashes` (1.x).
 """
 
@@ -20,6 +22,10 @@ CONTEXT_URL = (
     "$metadata#Media"
 )
 CONTEXT_KEYS = ("@odata.context", "odata.metadata")  # VICS 2.0, VICS 1.x
+#: The entity sets read: Media records, or Cases that each hold a `Media` array.
+MEDIA_SET, CASES_SET = "Media", "Cases"
+#: The data model version in a context URL (`.../DataModels/2.0.xml/...`, `1.3.xml`).
+_MODEL_VERSION = re.compile(r"/([0-9]+(?:\.[0-9]+)*)\.xml")
 
 #: Media properties that hold one hash each.
 HASH_PROPERTIES = {"MD5": "md5", "SHA1": "sha1", "PhotoDNA": "photodna"}
@@ -100,7 +106,7 @@ def _scalar(value: t.Any, what: str, line: int) -> str:
 
 
 def _category(value: t.Any, line: int) -> str | None:
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
@@ -113,7 +119,7 @@ def _hashes(media: dict[str, t.Any], line: int) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for prop, hash_type in HASH_PROPERTIES.items():
         value = _string(media.get(prop), prop, line)
-        if value:
+        if value and value.strip():
             found.append((hash_type, _fields.normalise(hash_type, value, line=line)))
     for key in HASH_LISTS:
         listed = media.get(key)
@@ -126,6 +132,8 @@ def _hashes(media: dict[str, t.Any], line: int) -> list[tuple[str, str]]:
                 _fail(f"{key} must hold objects", line)
             name = _string(item.get("HashName"), "HashName", line)
             value = _string(item.get("HashValue"), "HashValue", line)
+            if name and value is not None and not value.strip():
+                continue  # a named hash with an empty value: absent
             if not name or not value:
                 _fail(f"a {key} object needs HashName and HashValue", line)
             lowered = name.strip().lower()
@@ -187,6 +195,30 @@ def _entries(item: Item) -> t.Iterator[HashEntry]:
             extra=extra,
             **labels,
         )
+
+
+def _version(key: str, context: str) -> str:
+    """The VICS version a context names, for messages: `2.0`, `1.3`, or by key."""
+    found = _MODEL_VERSION.search(context)
+    if found is not None:
+        return found.group(1)
+    return "2.0" if key == CONTEXT_KEYS[0] else "1.x"
+
+
+def _case_media(document: JSONStream) -> t.Iterator[Item]:
+    """The Media records of each Case in the array that starts here, one by one."""
+    for line in document.elements():
+        if document.peek() != "{":
+            _fail("a Case record must be a JSON object", line)
+        for part in document.members(MEDIA_SET):
+            if isinstance(part, Item):
+                yield part
+
+
+def _slot(hash_type: str) -> str:
+    """The Media property or HashName a hash is written under."""
+    prop = next((p for p, h in HASH_PROPERTIES.items() if h == hash_type), None)
+    return prop or next((n for n, h in HASH_NAMES.items() if h == hash_type), hash_type)
 
 
 def _typed(prop: str, value: str) -> t.Any:
@@ -259,24 +291,39 @@ class VICSFormat(HashListFormat):
     ) -> t.Iterator[HashEntry]:
         del default_type  # every hash in VICS is named
         document = JSONStream(stream)
-        is_media = False
-        for part in document.members("value"):
+        entity_set: list[str] = []  # the set the context names, once read
+
+        def records() -> t.Iterator[Item]:
+            if entity_set == [CASES_SET]:
+                return _case_media(document)
+            return document.items()
+
+        for part in document.members("value", records):
             if isinstance(part, Item):
-                if not is_media:
+                if not entity_set:
                     _fail("@odata.context must come before value", part.line)
                 yield from _entries(part)
             elif part.key in CONTEXT_KEYS:
                 context = part.value if isinstance(part.value, str) else ""
-                if context.endswith("#Cases"):
-                    _fail("VICS 1.x Case documents are not supported", part.line)
-                if not context.endswith("#Media"):
-                    _fail(f"not a VICS Media document: {context[:80]!r}", part.line)
-                is_media = True
+                version = _version(part.key, context)
+                named = context.rpartition("#")[2]
+                if named not in (MEDIA_SET, CASES_SET) or entity_set:
+                    _fail(
+                        f"not a VICS {version} Media or Cases document: "
+                        f"{context[:80]!r}",
+                        part.line,
+                    )
+                entity_set.append(named)
         document.end()
-        if not is_media:
-            raise FormatError("no @odata.context naming a Media document", line=1)
+        if not entity_set:
+            raise FormatError(
+                "no @odata.context naming a Media or Cases document", line=1
+            )
         if not document.has_array:
             raise FormatError("no value array of Media records", line=document.line)
+
+    def carries(self, hash_type: str) -> bool:
+        return hash_type in _fields.HASH_TYPES
 
     def write(self, entries: t.Iterable[HashEntry], stream: t.BinaryIO) -> int:
         stream.write(b'{"@odata.context": ' + _fields.encode(json.dumps(CONTEXT_URL)))
@@ -287,7 +334,7 @@ class VICSFormat(HashListFormat):
             entries,
             id_key=PROPERTY_EXTRA["MediaID"],
             new_id=lambda n: str(GENERATED_MEDIA_ID_START + n),
-            what="MediaID",
+            slot=lambda entry: _slot(entry.hash_type),
         ):
             media = json.dumps(_media(group), ensure_ascii=False)
             stream.write(separator + _fields.encode(media))
