@@ -183,3 +183,47 @@ def test_database_failures_are_one_line_with_the_documented_exit_code(
     assert completed.returncode == code, err
     assert words in err and "Traceback" not in err and len(err.splitlines()) == 1
     assert "secret" not in err
+
+
+def _known_list(tmp_path: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
+    from vigil.demo import build_demo, known_list
+
+    demo, home = tmp_path / "demo", tmp_path / "home"
+    build_demo(demo)
+    listing = tmp_path / "known.csv"
+    listing.write_text(known_list())
+    code, _, _ = run(
+        "hashlist", "import", str(listing), "--list", "k", "--create", home=home
+    )
+    assert code == 0
+    return next(demo.glob("patterns/*-000.png")), home
+
+
+def _match(home: pathlib.Path, *args: str, stdin: bytes = b"") -> tuple[int, str]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "vigil", "match", "--exit-code", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "VIGIL_HOME": str(home)},
+        check=False,
+    )
+    return completed.returncode, completed.stdout.decode()
+
+
+def test_match_reads_standard_input_and_exit_codes_never_say_clean_unread(
+    tmp_path: pathlib.Path,
+) -> None:
+    known, home = _known_list(tmp_path)
+    code, out = _match(home, "-", stdin=known.read_bytes())
+    assert code == 10 and out.startswith("match 0 k md5 original <stdin>")
+    code, _ = _match(home, "-", stdin=image_bytes(9))
+    assert code == 0  # read, checked, not on the list
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for unread in (str(tmp_path / "missing.png"), str(fifo)):
+        code, _ = _match(home, unread)
+        assert code == 1, unread  # not 0 ("clean") and not 10 ("matched")
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(image_bytes(10, fmt="JPEG")[:200])
+    assert _match(home, str(broken))[0] == 1  # no PDQ: not checked in full

@@ -8,7 +8,7 @@ import typing as t
 
 import click
 
-from vigil._cli_context import Context, json_line, pass_context
+from vigil._cli_context import Context, json_line, name_fields, pass_context, shown
 from vigil.exitcodes import ExitCode
 from vigil.hashing.types import PDQ_MATCH_THRESHOLD_BITS
 
@@ -386,7 +386,15 @@ def match(
     border-cropped variants) and every result is printed as
     `<verdict> <distance> <list> <hash_type> <variant> <path>`. Distances between a
     list's threshold and 52 bits are `near_review`, never matches. A match is a
-    result: the exit code is 0 unless --exit-code is given.
+    result: the exit code is 0 unless --exit-code is given. `-` reads standard
+    input. `--json` adds the reason of each verdict that is not a match
+    (`beyond_threshold`, `entry_degenerate`, `query_low_quality`, ...).
+
+    \b
+    With --exit-code: 10 when anything matched; else 1 when an input could not
+    be read in full (missing, not a regular file, broken): never 0 for an input
+    that was not checked.
+      cat upload.jpg | vigil match --exit-code - && echo clean
     """
     from vigil.matching.matcher import Verdict
 
@@ -402,22 +410,31 @@ def match(
         except LookupError as exc:
             raise click.UsageError(str(exc)) from exc
     matched = False
-    for label, queries in _queries(context, files, hashes):
+    unread: list[str] = []
+    for label, queries in _queries(context, files, hashes, unread):
         for result in matcher.match(queries):
             matched |= result.verdict is Verdict.MATCH
             _print_match(label, result, as_json)
     if use_exit_code and matched:
         sys.exit(ExitCode.MATCH_FOUND)
+    if use_exit_code and unread:
+        click.echo(f"{len(unread)} input(s) not checked in full", err=True)
+        sys.exit(ExitCode.ERROR)
 
 
 def _queries(
-    context: Context, files: t.Sequence[str], hashes: t.Sequence[str]
+    context: Context,
+    files: t.Sequence[str],
+    hashes: t.Sequence[str],
+    unread: list[str],
 ) -> t.Iterator[tuple[str, list["Query"]]]:
+    """Queries per item of each file (or standard input, `-`); the inputs that
+    could not be read in full are added to `unread`."""
     from vigil.hashing.pdq import PDQ_PIPELINE
     from vigil.matching.base import normalise_hash
     from vigil.matching.matcher import Query
     from vigil.pipeline.records import location_label
-    from vigil.pipeline.work import FileTask, process_file
+    from vigil.pipeline.work import FileTask, process_bytes, process_file
     from vigil.scans.run import item_queries
 
     for text in hashes:
@@ -431,23 +448,30 @@ def _queries(
         context.options(pdq_variants=True, provenance=False, models=False)
     )
     for path in files:
-        outcome = process_file(FileTask(path, config))
+        if path == STDIN_LABEL:
+            outcome = process_bytes("<stdin>", sys.stdin.buffer.read(), config)
+        else:
+            outcome = process_file(FileTask(path, config))
         for error in outcome.errors:
-            click.echo(
-                f"{location_label(path, error.member_path)}: {error.message}", err=True
-            )
+            where = location_label(outcome.path, error.member_path)
+            click.echo(shown(f"{where}: {error.message}"), err=True)
+        if not outcome.items or any(e.member_path == "" for e in outcome.errors):
+            unread.append(outcome.path)
         for item in outcome.items:
-            yield location_label(path, item.member_path), item_queries(item)
+            yield location_label(outcome.path, item.member_path), item_queries(item)
 
 
 def _print_match(label: str, result: "MatchResult", as_json: bool) -> None:
     if as_json:
-        json_line({"path": label, **result.as_dict()})
+        json_line({**name_fields("path", label), **result.as_dict()})
         return
     click.echo(
-        f"{result.verdict.value} {result.distance} {result.hash_list.name} "
-        f"{result.entry.hash_type} {result.query.variant} {label}"
+        f"{result.verdict.value} {result.distance} {shown(result.hash_list.name)} "
+        f"{result.entry.hash_type} {result.query.variant} {shown(label)}"
     )
+
+
+STDIN_LABEL = "-"
 
 
 @contextlib.contextmanager
