@@ -6,6 +6,7 @@ import io
 import json
 import os
 import pathlib
+import socket
 import subprocess
 import sys
 import tarfile
@@ -227,3 +228,52 @@ def test_match_reads_standard_input_and_exit_codes_never_say_clean_unread(
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(image_bytes(10, fmt="JPEG")[:200])
     assert _match(home, str(broken))[0] == 1  # no PDQ: not checked in full
+
+
+def test_a_second_scan_of_a_running_scan_is_refused_and_a_dead_ones_resumed(
+    tmp_path: pathlib.Path,
+) -> None:
+    import sqlite3
+
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(image_bytes(11))
+    home = tmp_path / "home"
+    command = ["scan", "--engine", "inline", "--no-progress", str(folder)]
+    assert run(*command, home=home)[0] == 0
+    db = home / "vigil.sqlite3"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with sqlite3.connect(db) as c:  # as a scan killed mid-way leaves it
+            c.execute(
+                "update scans set status = 'running', owner_pid = ?, owner_host = ?",
+                (sleeper.pid, socket.gethostname()),
+            )
+        result = CliRunner().invoke(cli, command, env={"VIGIL_HOME": str(home)})
+        assert result.exit_code == 1
+        assert f"scan 1 is running in process {sleeper.pid}" in result.output
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    code, out, err = run(*command, home=home)  # its owner is gone: resumed
+    assert code == 0 and "scan               1 finished" in out, err
+
+
+def test_commands_on_a_fresh_store_do_not_race_to_create_it(
+    tmp_path: pathlib.Path,
+) -> None:
+    env = {**os.environ, "VIGIL_HOME": str(tmp_path / "home")}
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-m", "vigil", "db", "upgrade"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    results = []
+    for process in started:
+        _out, err = process.communicate(timeout=120)
+        results.append((process.returncode, err.decode()))
+    assert all(code == 0 for code, _ in results), results

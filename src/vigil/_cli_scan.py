@@ -120,6 +120,7 @@ def run(
     """
     from vigil.pipeline.config import ScanOptions
     from vigil.scans.run import run_scan
+    from vigil.store.base import ScanBusyError
 
     if not paths and resume_id is None:
         raise click.UsageError("give at least one PATH, or --resume SCAN_ID")
@@ -188,6 +189,8 @@ def run(
     except KeyboardInterrupt:
         click.echo("interrupted: run the same command again to resume", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    except ScanBusyError as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         location = store.location
         store.close()

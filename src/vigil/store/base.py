@@ -36,6 +36,21 @@ if t.TYPE_CHECKING:
     from vigil.store.hashlists import HashListStore
 
 
+class ScanBusyError(Exception):
+    """The scan is being run by another process; running it twice at once would
+    corrupt its journal."""
+
+    def __init__(self, scan_id: int, pid: int | None, host: str | None) -> None:
+        where = f" in process {pid}" if pid is not None else ""
+        if host:
+            where += f" on {host}"
+        super().__init__(
+            f"scan {scan_id} is running{where}: wait for it to end, or stop it "
+            "and run the same command again to resume"
+        )
+        self.scan_id = scan_id
+
+
 class Store(abc.ABC):
     """Scans, items and everything found about them; hash lists through
     `hashlists`."""

@@ -3,11 +3,14 @@
 Separate from the Store so that `vigil db upgrade`, tests and the Store share one path.
 """
 
+import contextlib
+import typing as t
+
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 SCRIPT_LOCATION = "vigil.store:migrations"
 
@@ -27,9 +30,43 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+#: pg_advisory_xact_lock key held while PostgreSQL migrates ("VIGIL" in ASCII).
+POSTGRES_MIGRATION_LOCK_KEY = 0x564947494C
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply every migration up to `revision` (default: the newest)."""
+    """Apply every migration up to `revision` (default: the newest), one process
+    at a time: commands started together on a fresh store never race to create
+    the same tables (a file lock beside a SQLite database, an advisory lock in
+    PostgreSQL)."""
     config = alembic_config()
-    with engine.begin() as connection:
+    with _file_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"),
+                {"key": POSTGRES_MIGRATION_LOCK_KEY},
+            )
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+@contextlib.contextmanager
+def _file_lock(engine: Engine) -> t.Iterator[None]:
+    """An exclusive lock on `<database>.lock` for a SQLite file; nothing else."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    try:
+        lock = open(f"{database}.lock", "a+b")  # noqa: SIM115 - closed below
+    except OSError:  # an unwritable place: SQLite reports it in its own words
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

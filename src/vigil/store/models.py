@@ -44,6 +44,9 @@ class ScanRow(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     elapsed_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     runs: Mapped[int] = mapped_column(Integer, default=1)
+    # the process running the scan (NULL once it ended): a lock other commands see
+    owner_pid: Mapped[int | None] = mapped_column(Integer)
+    owner_host: Mapped[str | None] = mapped_column(String(255))
 
 
 class ScanFileRow(Base):

@@ -8,9 +8,13 @@ write from the main process only; workers return records and never open the data
 
 import datetime as dt
 import json
+import os
+import pathlib
+import socket
 import typing as t
 
-from sqlalchemy import Engine, create_engine, event, func, make_url, select
+from sqlalchemy import Engine, create_engine, event, func, make_url, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -20,7 +24,7 @@ from vigil.matching.matcher import IndexFactory, Matcher, MatchResult
 from vigil.media.names import from_text, to_text
 from vigil.pipeline.records import FileOutcome, ItemObservation
 from vigil.store import migrate
-from vigil.store.base import Store
+from vigil.store.base import ScanBusyError, Store
 from vigil.store.hashlists import HashListStore
 from vigil.store.items import item_page, load_items, scan_errors
 from vigil.store.matches import (
@@ -142,6 +146,8 @@ class SQLStore(Store):
                 started_at=utcnow(),
                 elapsed_seconds=0.0,
                 runs=1,
+                owner_pid=os.getpid(),
+                owner_host=_HOST,
             )
             session.add(row)
             session.flush()
@@ -169,11 +175,35 @@ class SQLStore(Store):
             return [_scan_info(row) for row in rows]
 
     def begin_run(self, scan_id: int) -> None:
-        """Mark a resumed scan as running again."""
+        """Claim an unfinished scan for this process and mark it running again:
+        one compare-and-set, so two commands can never run one scan's journal.
+
+        Raises:
+            ScanBusyError: another live process is running it.
+        """
         with Session(self.engine) as session, session.begin():
             row = session.get_one(ScanRow, scan_id)
-            row.status = ScanStatus.RUNNING
-            row.runs += 1
+            owner = (row.owner_pid, row.owner_host)
+            if row.status == ScanStatus.RUNNING and not _is_gone(*owner):
+                raise ScanBusyError(scan_id, row.owner_pid, row.owner_host)
+            claimed: CursorResult[t.Any] = session.execute(  # type: ignore[assignment]
+                update(ScanRow)
+                .where(
+                    ScanRow.id == scan_id,
+                    ScanRow.status == row.status,
+                    _same(ScanRow.owner_pid, row.owner_pid),
+                    _same(ScanRow.owner_host, row.owner_host),
+                )
+                .values(
+                    status=ScanStatus.RUNNING,
+                    runs=ScanRow.runs + 1,
+                    owner_pid=os.getpid(),
+                    owner_host=_HOST,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:  # another command claimed it in between
+                raise ScanBusyError(scan_id, None, None)
 
     def end_run(
         self, scan_id: int, *, status: ScanStatus, elapsed_seconds: float
@@ -182,6 +212,7 @@ class SQLStore(Store):
             row = session.get_one(ScanRow, scan_id)
             row.status = status
             row.elapsed_seconds += elapsed_seconds
+            row.owner_pid, row.owner_host = None, None
             if status == ScanStatus.FINISHED:
                 row.finished_at = utcnow()
 
@@ -331,6 +362,35 @@ class SQLStore(Store):
     def errors(self, scan_id: int) -> list[ErrorView]:
         with Session(self.engine) as session:
             return scan_errors(session, scan_id)
+
+
+_HOST = socket.gethostname()[:255]
+
+
+def _same(column: t.Any, value: t.Any) -> t.Any:
+    return column.is_(None) if value is None else column == value
+
+
+def _is_gone(pid: int | None, host: str | None) -> bool:
+    """Whether a scan's recorded owner has ended (killed, crashed): only a process
+    on this machine can be checked; one elsewhere is taken to be alive."""
+    if pid is None:
+        return True
+    if host != _HOST:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    try:  # a zombie is gone for our purposes
+        state = (
+            pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        )
+    except (OSError, IndexError):
+        return False
+    return state == "Z"
 
 
 def _scan_info(row: ScanRow) -> ScanInfo:
