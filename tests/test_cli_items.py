@@ -101,3 +101,30 @@ def test_a_name_with_a_newline_cannot_forge_an_item_line(
     code, out = run("items")
     assert code == 0 and len(out.splitlines()) == 1
     assert "\\n" in out
+
+
+def test_a_degenerate_list_entry_is_stored_as_near_review_with_its_reason(
+    tmp_path: pathlib.Path,
+) -> None:
+    """An all-zero PDQ entry (what blank images hash to) never matches a blank
+    image in a scan either; the stored result says why."""
+    from PIL import Image
+
+    folder = tmp_path / "src"
+    folder.mkdir()
+    Image.new("RGB", (64, 64), (0, 0, 0)).save(folder / "black.png")
+    listing = tmp_path / "zero.csv"
+    listing.write_text("pdq," + "0" * 64 + "\n")
+    assert run("hashlist", "import", str(listing), "--list", "z", "--create")[0] == 0
+    code, out = run(
+        "scan", "--engine", "inline", "--no-progress", "--json", str(folder)
+    )
+    assert code == 0 and "match" not in json.loads(out)["matches_by_verdict"]
+    code, out = run("items", "--json")
+    (item,) = [json.loads(line) for line in out.splitlines()]
+    assert {(m["verdict"], m["reason"]) for m in item["matches"]} <= {
+        ("near_review", "entry_degenerate"),
+        ("near_review", "query_degenerate"),
+        ("near_review", "query_low_quality"),
+    }
+    assert item["matches"]

@@ -102,7 +102,10 @@ def text_line(item: "ItemView") -> str:
     fields = [item.sha256, item.kind, *(p.label for p in item.locations)]
     for match in item.matches:
         category = match.category or "-"
-        fields.append(f"{match.verdict}={match.hash_list}:{category}:{match.distance}")
+        why = f":{match.reason}" if match.reason else ""
+        fields.append(
+            f"{match.verdict}={match.hash_list}:{category}:{match.distance}{why}"
+        )
     if item.is_ai:
         fields.append("ai=yes")
     record = item.generation

@@ -6,7 +6,7 @@ import typing as t
 
 import click
 
-from vigil._cli_context import Context, json_line, lexicon_option, pass_context
+from vigil._cli_context import Context, json_line, lexicon_option, pass_context, shown
 from vigil.media.errors import MediaError
 from vigil.modelfiles._globals import GlobalVerdict
 from vigil.modelfiles.base import ModelFormat, ModelLimits
@@ -128,10 +128,10 @@ def _print(report: "ModelReport", as_json: bool) -> None:
         json_line(report.as_dict())
         return
     for line in _lines(report):
-        click.echo(f"{line} {report.path}")
+        click.echo(shown(f"{line} {report.path}"))
     for error in report.errors:
         where = f" ({error.where})" if error.where else ""
-        click.echo(f"{report.path}{where}: {error.message}", err=True)
+        click.echo(shown(f"{report.path}{where}: {error.message}"), err=True)
     for component in report.components:
         _print(component, as_json=False)
 
@@ -201,7 +201,10 @@ def links(context: Context, scan_id: int | None, as_json: bool) -> None:
             continue
         target = link.model or f"hash list {link.hash_list}"
         click.echo(
-            f"{link.role} {link.hash_kind} {link.hash_value} {link.image} -> {target}"
+            shown(
+                f"{link.role} {link.hash_kind} {link.hash_value} {link.image} -> "
+                f"{target}"
+            )
         )
     if not as_json:
         click.echo(f"{len(found)} link(s) in scan {scan_id}", err=True)

@@ -7,7 +7,7 @@ import typing as t
 
 import click
 
-from vigil._cli_context import Context, json_line, lexicon_option, pass_context
+from vigil._cli_context import Context, json_line, lexicon_option, pass_context, shown
 from vigil._cli_default_group import DefaultGroup
 from vigil.exitcodes import ExitCode
 
@@ -279,7 +279,7 @@ def list_(context: Context, as_json: bool) -> None:
         if as_json:
             json_line(info.as_dict())
         else:
-            roots = " ".join(info.roots)
+            roots = " ".join(shown(root) for root in info.roots)
             click.echo(
                 f"{info.id} {info.status} {info.started_at:%Y-%m-%dT%H:%M:%SZ} "
                 f"runs {info.runs} {roots}"

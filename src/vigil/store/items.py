@@ -201,6 +201,7 @@ def _matches(
                 verdict=match.verdict,
                 category=entry.category,
                 ai_generated=entry.ai_generated,
+                reason=match.reason,
             )
         )
     for views in found.values():

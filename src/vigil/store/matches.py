@@ -17,6 +17,7 @@ from vigil.matching.matcher import (
     IndexFactory,
     ListRef,
     Matcher,
+    MatchReason,
     MatchResult,
     Verdict,
 )
@@ -137,6 +138,7 @@ def add_matches(
                 threshold_bits=result.threshold_bits,
                 query_quality=result.query.quality,
                 verdict=result.verdict.value,
+                reason=None if result.reason is None else result.reason.value,
                 recorded_at=now,
             )
         )
@@ -175,7 +177,9 @@ def quarantine_floods(
                     MatchRow.entry_id.in_(flooding),
                     MatchRow.verdict == Verdict.MATCH.value,
                 )
-                .values(verdict=Verdict.HELD.value)
+                .values(
+                    verdict=Verdict.HELD.value, reason=MatchReason.QUARANTINED.value
+                )
             )
         return flooding
 

@@ -225,6 +225,8 @@ class MatchRow(Base):
     threshold_bits: Mapped[int] = mapped_column(Integer)
     query_quality: Mapped[int | None] = mapped_column(Integer)
     verdict: Mapped[str] = mapped_column(String(16))  # match | near_review | held
+    # why a result is not a plain match (MatchReason); NULL for a match
+    reason: Mapped[str | None] = mapped_column(String(32))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 

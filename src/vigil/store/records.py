@@ -152,6 +152,7 @@ class MatchView:
     verdict: str
     category: str | None
     ai_generated: bool | None
+    reason: str | None = None  # why it is not a plain match; None for a match
 
     def as_dict(self) -> dict[str, t.Any]:
         return dataclasses.asdict(self)
