@@ -34,7 +34,8 @@ def test_check_file_matches_and_stores_nothing(tmp_path: pathlib.Path) -> None:
         rendered = next(demo.glob("generated/*.png"))
         generated = checker.check_file(rendered).items[0]
         assert generated.is_ai and generated.generation is not None
-        assert [s.name for s in generated.scores] == ["prompt_risk"]
+        assert [s.name for s in generated.scores] == ["prompt_risk", "ai_likelihood"]
+        assert generated.scores[1].value == 0.95  # strong generator metadata
         assert store.list_scans() == []  # nothing stored
         assert list(store.iter_items(ItemQuery())) == []
 

@@ -73,6 +73,7 @@ def test_the_typed_accessor_gives_configured_instances() -> None:
         "variants",
         "provenance",
         "prompt",
+        "detect",
         "model",
     ]
     full = REGISTRY.hasher("pdq", pipeline="full")

@@ -114,6 +114,7 @@ def _print_outcome(outcome: "FileOutcome", as_json: bool) -> None:
                         item.generation.as_dict() if item.generation else None
                     ),
                     "prompt_verdict": verdict.as_dict() if verdict else None,
+                    "scores": {sc.name: sc.as_dict() for sc in item.scores},
                     "model": item.model.as_dict() if item.model else None,
                     "errors": [_error_dict(e) for e in item_errors],
                 }
@@ -186,6 +187,13 @@ def _print_item_text(
                 f"    {trigger.category:<16}{trigger.text!r} in {trigger.field} "
                 f"at {trigger.span[0]}-{trigger.span[1]}"
             )
+    likelihood = next((s for s in item.scores if s.name == "ai_likelihood"), None)
+    if likelihood is not None:
+        _echo(f"  ai_likelihood   {likelihood.value:.2f} ({likelihood.level})")
+        for reason in likelihood.reasons:
+            _echo(f"    {'because':<16}{reason}")
+    else:
+        _echo("  ai_likelihood   unknown (no detector had a view)")
     for error in item_errors:
         _echo(f"  error    {error.reason}: {error.message}")
 

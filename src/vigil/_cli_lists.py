@@ -445,7 +445,7 @@ def _queries(
             raise click.UsageError(f"--hash {text}: {exc}") from exc
         yield text, [Query(hash_type, value, PDQ_PIPELINE)]
     config = context.work_config(
-        context.options(pdq_variants=True, provenance=False, models=False)
+        context.options(pdq_variants=True, provenance=False, models=False, detect=False)
     )
     for path in files:
         if path == STDIN_LABEL:

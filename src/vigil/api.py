@@ -26,7 +26,7 @@ from vigil.pipeline.records import FileOutcome, ItemObservation, location_label
 from vigil.pipeline.work import FileTask, process_bytes, process_file
 from vigil.plugins import Registry, build_registry
 from vigil.provenance.base import Evidence, GenerationRecord
-from vigil.scans.run import match_outcome, run_scan
+from vigil.scans.run import match_outcome, run_scan, with_contradictions
 from vigil.store.base import Store
 from vigil.store.records import ScanSummary
 
@@ -144,6 +144,7 @@ class Checker:
 
     def _result(self, outcome: FileOutcome) -> CheckResult:
         matches = match_outcome(self.matcher, outcome) if self.matcher else {}
+        outcome = with_contradictions(outcome, matches)
         items = tuple(
             _item_check(outcome.path, item, matches.get(item.member_path, []))
             for item in outcome.items

@@ -119,7 +119,7 @@ def hash_(
     from vigil.pipeline.work import FileTask, process_bytes, process_file
 
     config = context.work_config(
-        context.options(hashers=hashers, provenance=False, models=False)
+        context.options(hashers=hashers, provenance=False, models=False, detect=False)
     )
     for name in files:
         if name == STDIN_LABEL:

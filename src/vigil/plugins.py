@@ -17,6 +17,7 @@ import typing as t
 from vigil.hashing.types import BUILTIN, HashType, HashTypes
 
 if t.TYPE_CHECKING:
+    from vigil.detection.base import Detector
     from vigil.hashing.base import Hasher, ImageHasher, StreamHasher
     from vigil.matching.base import HashListFormat, Index
     from vigil.pipeline.engines.base import Engine
@@ -30,6 +31,7 @@ if t.TYPE_CHECKING:
         | type[Index]
         | type[Extractor]
         | type[Stage]
+        | type[Detector]
     )
 
     #: Plugin kinds, checked with issubclass (never hasattr): `plugin_kinds()`.
@@ -48,6 +50,7 @@ def plugin_kinds() -> dict[str, type[t.Any]]:
     the base classes pull in numpy and Pillow, which only the verbs that load
     plugins need. `vigil.plugins.KINDS` still works and returns this table.
     """
+    from vigil.detection.base import Detector
     from vigil.hashing.base import Hasher
     from vigil.matching.base import HashListFormat, Index
     from vigil.pipeline.engines.base import Engine
@@ -61,6 +64,7 @@ def plugin_kinds() -> dict[str, type[t.Any]]:
         "index": Index,
         "extractor": Extractor,
         "stage": Stage,
+        "detector": Detector,
     }
 
 
@@ -84,6 +88,7 @@ class PluginError(Exception):
 
 
 def builtin_plugins() -> list["PluginClass"]:
+    from vigil.detection.evidence import EvidenceDetector
     from vigil.hashing.crypto import MD5Hasher, SHA1Hasher, SHA256Hasher
     from vigil.hashing.pdq import PDQHasher
     from vigil.matching.formats import ALL_FORMATS
@@ -107,6 +112,8 @@ def builtin_plugins() -> list["PluginClass"]:
         MIHIndex,
         # extractors in priority order: the first one's generation record wins ties
         *builtin_extractors(),
+        # detectors, fused into ai_likelihood by the detect stage
+        EvidenceDetector,
         # stages in pipeline order
         *BUILTIN_STAGES,
     ]
@@ -200,6 +207,13 @@ class Registry:
     def names_in_order(self, kind: str) -> list[str]:
         """Names of one kind in registration order (the order stages run in)."""
         return [name for (k, name) in self.infos if k == kind]
+
+    def detectors(self) -> list["Detector"]:
+        """Every registered detector, default-configured, in registration order."""
+        return [
+            t.cast("Detector", self.get("detector", name)())
+            for name in self.names_in_order("detector")
+        ]
 
     def stage(self, name: str) -> "Stage":
         return t.cast("Stage", self.get("stage", name)())

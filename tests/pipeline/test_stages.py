@@ -43,10 +43,12 @@ def test_one_broken_image_gives_one_error_record() -> None:
 
 def test_stages_follow_the_options() -> None:
     names = [s.name for s in build_config(REGISTRY, ScanOptions()).stages]
-    assert names == ["hash", "provenance", "prompt", "model"]
+    assert names == ["hash", "provenance", "prompt", "detect", "model"]
     no_provenance = build_config(REGISTRY, ScanOptions(provenance=False)).stages
-    assert [s.name for s in no_provenance] == ["hash", "model"]  # models still read
-    bare = build_config(REGISTRY, ScanOptions(provenance=False, models=False))
+    assert [s.name for s in no_provenance] == ["hash", "detect", "model"]
+    bare = build_config(
+        REGISTRY, ScanOptions(provenance=False, models=False, detect=False)
+    )
     assert [s.name for s in bare.stages] == ["hash"]
 
 

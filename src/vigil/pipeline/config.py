@@ -18,7 +18,9 @@ if t.TYPE_CHECKING:
     from vigil.plugins import Registry
 
 #: The built-in stages, configured from the options below.
-BUILTIN_NAMES = frozenset({"hash", "variants", "provenance", "prompt", "model"})
+BUILTIN_NAMES = frozenset(
+    {"hash", "variants", "provenance", "prompt", "detect", "model"}
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +32,7 @@ class ScanOptions:
     provenance: bool = True  # evidence (C2PA, generators, watermarks, EXIF)
     extractors: tuple[str, ...] = ()  # default: every registered extractor
     prompts: bool = True  # the prompt filter on found generation records
+    detect: bool = True  # the detectors, fused into ai_likelihood
     models: bool = True  # the model-file inspector
     lexicons: tuple[str, ...] = ()  # operator lexicon files for the prompt filter
     hash_lists: tuple[str, ...] | None = None  # None: every list; () matches none
@@ -92,6 +95,7 @@ def build_config(registry: "Registry", options: ScanOptions) -> WorkConfig:
     Raises:
         PluginError: an unknown hasher, extractor or stage name.
     """
+    from vigil.pipeline.stages.detect import DetectStage
     from vigil.pipeline.stages.image_hash import ImageHashStage
     from vigil.pipeline.stages.model import ModelStage
     from vigil.pipeline.stages.prompt import PromptStage
@@ -114,6 +118,8 @@ def build_config(registry: "Registry", options: ScanOptions) -> WorkConfig:
         built["provenance"] = ProvenanceStage(registry.extractors(options.extractors))
         if options.prompts:
             built["prompt"] = PromptStage(lexicons)
+    if options.detect:
+        built["detect"] = DetectStage(registry.detectors())
     if options.models:
         built["model"] = ModelStage(lexicons)
     # Registration order is pipeline order: built-ins first, then plugins. A

@@ -16,6 +16,7 @@ import typing as t
 from stat import S_ISFIFO, S_ISLNK, S_ISREG
 
 from vigil._version import __version__
+from vigil.detection.contradiction import claimed_ai_contradiction
 from vigil.hashing.pdq import PDQ_PIPELINE
 from vigil.matching.matcher import Matcher, MatchResult, Query
 from vigil.media.errors import (
@@ -27,6 +28,7 @@ from vigil.media.errors import (
 from vigil.pipeline.config import ScanOptions, WorkConfig
 from vigil.pipeline.engines.base import Engine
 from vigil.pipeline.records import FileOutcome, ItemObservation
+from vigil.pipeline.stage import StageResult
 from vigil.pipeline.work import FileTask, crash_outcome, process_file
 from vigil.scans.key import scan_key
 from vigil.store.base import Store
@@ -171,6 +173,7 @@ def run_scan(
         tasks = (FileTask(s.path, config) for s in sources)
         for outcome in engine.map_unordered(process_file, tasks, crash_outcome):
             matches = match_outcome(matcher, outcome) if matcher else {}
+            outcome = with_contradictions(outcome, matches, roots)
             store.record_file(scan_id, outcome, matches, elapsed_seconds=clock.lap())
             if matches:
                 hit = [r.entry.id for rs in matches.values() for r in rs]
@@ -218,6 +221,42 @@ def item_queries(observation: ItemObservation) -> list[Query]:
         if value not in pdq:
             queries.append(Query("pdq", value, PDQ_PIPELINE, name, quality))
     return queries
+
+
+def with_contradictions(
+    outcome: FileOutcome,
+    matches: t.Mapping[str, t.Sequence[MatchResult]],
+    roots: t.Sequence[str] = (),
+) -> FileOutcome:
+    """The outcome with a `claimed_ai_contradiction` score added to each item that
+    claims AI and matches an entry labelled real (matching happens after the
+    stages, so this is the one score made here). Names are read below the scan's
+    root, so the examiner's own folder names never count as a claim."""
+    changed = False
+    items: list[ItemObservation] = []
+    for observation in outcome.items:
+        found = matches.get(observation.member_path)
+        score = None
+        if found:
+            names = [_below_root(outcome.path, roots), observation.member_path]
+            score = claimed_ai_contradiction(observation.evidence, names, found)
+        if score is not None:
+            extra = StageResult(scores=(score,))
+            observation = dataclasses.replace(
+                observation, results=(*observation.results, extra)
+            )
+            changed = True
+        items.append(observation)
+    return dataclasses.replace(outcome, items=tuple(items)) if changed else outcome
+
+
+def _below_root(path: str, roots: t.Sequence[str]) -> str:
+    """The part of `path` under the scan root that holds it (its file name when
+    no root does)."""
+    for root in roots:
+        if path.startswith(root.rstrip(os.sep) + os.sep):
+            return path[len(root.rstrip(os.sep)) + 1 :]
+    return os.path.basename(path)
 
 
 def match_outcome(

@@ -1,0 +1,70 @@
+"""The Detector interface: one signal about whether an item was AI-generated.
+
+Design notes:
+- A detector reads what the pipeline already has (the subject's decodes, the
+  provenance evidence and generation record) and returns a `Detection`: its own
+  probability that the item is AI-generated, or None where it has nothing to say,
+  with the reasons an analyst reads. It never decodes on its own: pixels come from
+  `subject.decoded(...)`, `subject.crops(...)` or `subject.pixels()`, shared with
+  every other stage.
+- Fusion (`vigil.detection.fusion`) combines detections into one `ai_likelihood`
+  score. Proof or strong evidence decides; otherwise pixel detectors (and, later,
+  a calibrated head trained on an organisation's own labels) do.
+- Detectors are plugins (kind `detector`): a stable `name`, a `version` bumped
+  whenever the output changes for the same input, a no-argument default.
+"""
+
+import abc
+import dataclasses
+import enum
+import typing as t
+
+from vigil.media.base import MediaKind
+from vigil.media.subject import Subject
+from vigil.provenance.base import Evidence, GenerationRecord
+
+
+class Decisiveness(enum.StrEnum):
+    """How a detection weighs in fusion."""
+
+    DECIDES = "decides"  # proof or strong evidence: fusion takes it as the answer
+    CONTRIBUTES = "contributes"  # a signal among others, weighed by the head
+
+
+@dataclasses.dataclass(frozen=True)
+class DetectionInput:
+    """What a detector may read besides the subject."""
+
+    evidence: tuple[Evidence, ...] = ()
+    generation: GenerationRecord | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Detection:
+    """One detector's view: P(AI-generated) in [0, 1], or None (nothing to say)."""
+
+    detector: str
+    probability: float | None
+    decisiveness: Decisiveness = Decisiveness.CONTRIBUTES
+    reasons: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        p = self.probability
+        if p is not None and not 0.0 <= p <= 1.0:
+            raise ValueError(f"{self.detector}: probability {p} is not in [0, 1]")
+
+
+class Detector(abc.ABC):
+    name: t.ClassVar[str]
+    version: t.ClassVar[int] = 1
+    #: The media kinds it reads; None for every kind.
+    media_kinds: t.ClassVar[frozenset[MediaKind] | None] = None
+
+    @abc.abstractmethod
+    def detect(self, subject: Subject, facts: DetectionInput) -> Detection:
+        """This detector's view of one item. Typed refusals of the input
+        (`MediaError`) propagate; the stage records them."""
+
+    def examples(self) -> list[t.Any]:
+        """Benign inputs with known results for the contract suite."""
+        return []
