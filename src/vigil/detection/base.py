@@ -68,3 +68,25 @@ class Detector(abc.ABC):
     def examples(self) -> list[t.Any]:
         """Benign inputs with known results for the contract suite."""
         return []
+
+
+class FeatureDetector(Detector):
+    """A detector whose view rests on numbers a trained head can weigh: pixel
+    detectors (spectral traces, camera-pipeline consistency, an ONNX model's
+    outputs). `features` gives one value per name in `feature_names`, always the
+    same length, NaN where a feature cannot be measured on this item (too small,
+    not a JPEG); `detect` gives the detector's own untrained view of them (or None).
+
+    Capability, not a flag: the head trainer and the detect stage check it with
+    `isinstance`.
+    """
+
+    feature_names: t.ClassVar[tuple[str, ...]]
+
+    @abc.abstractmethod
+    def features(self, subject: Subject, facts: DetectionInput) -> tuple[float, ...]:
+        """One float per `feature_names` entry (NaN: not measurable here).
+
+        Raises:
+            MediaError: the pixels cannot be read (the stage records it).
+        """
