@@ -18,6 +18,7 @@ import click
 
 from vigil import __version__
 from vigil._cli_context import Context, json_line, name_fields, pass_context, shown
+from vigil._cli_detect import detect
 from vigil._cli_inspect import inspect
 from vigil._cli_items import items
 from vigil._cli_lists import hashlist, match
@@ -231,6 +232,7 @@ def db_upgrade(context: Context) -> None:
 
 
 cli.add_command(scan)
+cli.add_command(detect)
 cli.add_command(items)
 cli.add_command(hashlist)
 cli.add_command(match)

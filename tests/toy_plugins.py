@@ -7,6 +7,7 @@ import typing as t
 
 import numpy as np
 
+from vigil.detection.base import Detection, DetectionInput, FeatureDetector
 from vigil.detection.score import Score
 from vigil.hashing.base import HashResult, ImageHasher
 from vigil.hashing.types import HashType
@@ -68,3 +69,24 @@ class BrightnessStage(Stage):
 
 def toy_plugins() -> list[type[t.Any]]:
     return [ToyAverageHasher, BrightnessStage]
+
+
+class NoiseLevel(FeatureDetector):
+    """A toy pixel detector: the mean absolute difference of neighbouring pixels."""
+
+    name = "toy_noise"
+    feature_names = ("noise",)
+
+    def features(self, subject: Subject, facts: DetectionInput) -> tuple[float, ...]:  # noqa: ARG002
+        grey = np.asarray(subject.decoded(256).image.convert("L"), dtype=np.float32)
+        if grey.shape[0] < 2 or grey.shape[1] < 2:
+            return (float("nan"),)
+        return (float(np.abs(np.diff(grey, axis=1)).mean()),)
+
+    def detect(self, subject: Subject, facts: DetectionInput) -> Detection:
+        (noise,) = self.features(subject, facts)
+        return Detection(self.name, None if noise != noise else 1 / (1 + noise / 10))
+
+
+def toy_detectors() -> list[type[t.Any]]:
+    return [NoiseLevel]
