@@ -61,6 +61,13 @@ def scan() -> None:
     "slow on large photos).",
 )
 @click.option(
+    "--head",
+    "head",
+    type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
+    help="A trained AI-likelihood head (`vigil detect train`) over the pixel "
+    "detectors; without one, only decisive evidence gives ai_likelihood.",
+)
+@click.option(
     "--no-models",
     is_flag=True,
     help="Skip the model-file inspector (fingerprints, pickle opcodes, model_risk).",
@@ -91,6 +98,7 @@ def run(
     no_match: bool,
     no_provenance: bool,
     no_models: bool,
+    head: pathlib.Path | None,
     pdq_pipeline: str | None,
     extractors: tuple[str, ...],
     lexicons: tuple[pathlib.Path, ...],
@@ -136,6 +144,7 @@ def run(
         lexicons=tuple(str(path) for path in lexicons),
         hash_lists=() if no_match else (hash_lists or None),
         plugin_options={"pdq": {"pipeline": pdq_pipeline}} if pdq_pipeline else {},
+        head=str(head.resolve()) if head else None,
     )
     if resume_id is not None:
         info = store.get_scan(resume_id)

@@ -102,3 +102,24 @@ def test_without_pixel_detectors_training_is_a_usage_error(
         env={"VIGIL_HOME": str(tmp_path / "home")},
     )  # fmt: skip
     assert result.exit_code == 2 and "no pixel detectors" in result.output
+
+
+def test_a_scan_with_a_trained_head_scores_pixels(folders: pathlib.Path) -> None:
+    runner = CliRunner()
+    env = {"VIGIL_HOME": str(folders / "home")}
+    head = folders / "head.json"
+    ai, real = str(folders / "ai"), str(folders / "real")
+    command = ["detect", "train", "--ai", ai, "--real", real, "--out", str(head)]
+    assert runner.invoke(cli, command, env=env).exit_code == 0
+    scan = ["scan", "--engine", "inline", "--no-progress", "--head", str(head), ai]
+    scanned = runner.invoke(cli, scan, env=env)
+    assert scanned.exit_code == 0, scanned.output
+    items = [
+        json.loads(line)
+        for line in runner.invoke(cli, ["items", "--json"], env=env).output.splitlines()
+    ]
+    assert len(items) == 24
+    likelihoods = [i["scores"]["ai_likelihood"] for i in items]
+    assert all(s["details"]["decided_by"] == "head" for s in likelihoods)
+    assert np.mean([s["value"] for s in likelihoods]) > 0.5  # the AI folder
+    assert any(r.startswith("head: toy_noise.noise") for r in likelihoods[0]["reasons"])

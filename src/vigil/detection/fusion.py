@@ -1,10 +1,10 @@
 """Fusion: the detections of one item become its `ai_likelihood` score.
 
 Evidence that decides is the answer (the most decisive detection wins: proof over
-strong, an AI claim over a capture claim at equal strength). Otherwise the
-contributing detectors' probabilities are averaged in log-odds, each reason kept,
-until a calibrated head trained on labelled images replaces the average (the
-AI-likelihood issue). With nothing to say, there is no score: an absent score is
+strong, an AI claim over a capture claim at equal strength). Otherwise a
+calibrated head trained on labelled images (`vigil detect train`) gives the
+answer; without one, the contributing detectors' probabilities are averaged in
+log-odds, each reason kept. With nothing to say, there is no score: an absent score is
 "unknown", never a made-up 0.5.
 """
 
@@ -15,7 +15,9 @@ from vigil.detection.base import Decisiveness, Detection
 from vigil.detection.score import Score
 
 AI_LIKELIHOOD = "ai_likelihood"
+#: The trained head's detection: when present, it is the pixel answer.
 FUSION_DETECTOR = "fusion"
+HEAD_DETECTOR = "head"
 FUSION_VERSION = 1
 #: Levels of `ai_likelihood`, by lower bound (Vigil's bands for the queue).
 LEVELS: tuple[tuple[float, str], ...] = (
@@ -45,6 +47,11 @@ def fuse(detections: t.Sequence[Detection]) -> Score | None:
     views = [d for d in detections if d.probability is not None]
     if not views:
         return None
+    head = next((d for d in views if d.detector == HEAD_DETECTOR), None)
+    if head is not None:  # the calibrated head already weighs every pixel detector
+        probability = t.cast(float, head.probability)
+        reasons = tuple(r for d in detections for r in d.reasons)
+        return _score(probability, reasons, {"decided_by": HEAD_DETECTOR})
     logits = [_logit(t.cast(float, d.probability)) for d in views]
     probability = 1 / (1 + math.exp(-sum(logits) / len(logits)))
     reasons = tuple(

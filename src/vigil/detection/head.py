@@ -37,6 +37,8 @@ FloatArray = npt.NDArray[np.float64]
 class HeadError(ValueError):
     """A head file is malformed, over a limit, or made for other features."""
 
+    reason = "bad_ai_head"
+
 
 @dataclasses.dataclass(frozen=True)
 class Calibration:

@@ -33,6 +33,7 @@ class ScanOptions:
     extractors: tuple[str, ...] = ()  # default: every registered extractor
     prompts: bool = True  # the prompt filter on found generation records
     detect: bool = True  # the detectors, fused into ai_likelihood
+    head: str | None = None  # a trained AI-likelihood head file (vigil detect train)
     models: bool = True  # the model-file inspector
     lexicons: tuple[str, ...] = ()  # operator lexicon files for the prompt filter
     hash_lists: tuple[str, ...] | None = None  # None: every list; () matches none
@@ -119,7 +120,7 @@ def build_config(registry: "Registry", options: ScanOptions) -> WorkConfig:
         if options.prompts:
             built["prompt"] = PromptStage(lexicons)
     if options.detect:
-        built["detect"] = DetectStage(registry.detectors())
+        built["detect"] = DetectStage(registry.detectors(), head=options.head)
     if options.models:
         built["model"] = ModelStage(lexicons)
     # Registration order is pipeline order: built-ins first, then plugins. A

@@ -2,13 +2,21 @@
 `ai_likelihood` score (with each detector's view among the reasons)."""
 
 import dataclasses
+import pathlib
 import typing as t
 
-from vigil.detection.base import Detection, DetectionInput, Detector
-from vigil.detection.fusion import fuse
+from vigil.detection.base import (
+    Detection,
+    DetectionInput,
+    Detector,
+    FeatureDetector,
+)
+from vigil.detection.fusion import HEAD_DETECTOR, fuse
+from vigil.detection.head import Head, HeadError
 from vigil.media.errors import ErrorRecord, MediaError
 from vigil.media.subject import Subject
 from vigil.pipeline.stage import STAGE_FAILED_REASON, Stage, StageContext, StageResult
+from vigil.pipeline.stages.prompt import _file_identity
 from vigil.pipeline.stages.provenance import ProvenanceResult
 
 
@@ -20,12 +28,23 @@ class DetectionResult(StageResult):
 class DetectStage(Stage):
     name = "detect"
 
-    def __init__(self, detectors: t.Sequence[Detector] | None = None) -> None:
+    def __init__(
+        self,
+        detectors: t.Sequence[Detector] | None = None,
+        head: str | None = None,
+    ) -> None:
+        """Args:
+        detectors: the detectors to run (default: the evidence detector).
+        head: a head file (`vigil detect train`) over the pixel detectors'
+            features; loaded once per worker process.
+        """
         if detectors is None:
             from vigil.detection.evidence import EvidenceDetector
 
             detectors = (EvidenceDetector(),)
         self.detectors = tuple(detectors)
+        self.head = head
+        self._loaded: Head | None = None
 
     def applies_to(self, subject: Subject) -> bool:  # noqa: ARG002 - every kind
         return bool(self.detectors)
@@ -52,6 +71,8 @@ class DetectStage(Stage):
                 errors.append(
                     ErrorRecord(subject.member_path, STAGE_FAILED_REASON, message)
                 )
+        if self.head is not None:
+            detections.extend(self._head_view(subject, facts, errors))
         score = fuse(detections)
         return DetectionResult(
             detections=tuple(detections),
@@ -59,5 +80,41 @@ class DetectStage(Stage):
             errors=tuple(errors),
         )
 
+    def _head_view(
+        self, subject: Subject, facts: DetectionInput, errors: list[ErrorRecord]
+    ) -> list[Detection]:
+        """The trained head's probability over the pixel detectors' features."""
+        import numpy as np
+
+        if self._loaded is None:
+            self._loaded = Head.load(pathlib.Path(t.cast(str, self.head)))
+        row: list[float] = []
+        for detector in self.detectors:
+            if not isinstance(detector, FeatureDetector):
+                continue
+            try:
+                row.extend(detector.features(subject, facts))
+            except MediaError:
+                row.extend([float("nan")] * len(detector.feature_names))
+        try:
+            matrix = np.asarray([row], dtype=np.float64)
+            probability = float(self._loaded.predict(matrix)[0])
+            parts = self._loaded.contributions(matrix[0])
+        except HeadError as exc:
+            errors.append(ErrorRecord(subject.member_path, HeadError.reason, str(exc)))
+            return []
+        top = sorted(parts.items(), key=lambda kv: -abs(kv[1]))[:3]
+        reasons = tuple(f"head: {name} {value:+.2f}" for name, value in top)
+        return [Detection(HEAD_DETECTOR, probability, reasons=reasons)]
+
     def options(self) -> dict[str, t.Any]:
-        return {"detectors": [f"{d.name}/{d.version}" for d in self.detectors]}
+        head = None if self.head is None else _file_identity(self.head)
+        return {
+            "detectors": [f"{d.name}/{d.version}" for d in self.detectors],
+            "head": head,
+        }
+
+    def __getstate__(self) -> dict[str, t.Any]:
+        state = dict(self.__dict__)
+        state["_loaded"] = None  # loaded again in each worker process
+        return state
