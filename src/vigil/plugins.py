@@ -88,7 +88,10 @@ class PluginError(Exception):
 
 
 def builtin_plugins() -> list["PluginClass"]:
+    from vigil.detection.camera import CameraDetector
     from vigil.detection.evidence import EvidenceDetector
+    from vigil.detection.onnx import ONNXDetector
+    from vigil.detection.spectral import SpectralDetector
     from vigil.hashing.crypto import MD5Hasher, SHA1Hasher, SHA256Hasher
     from vigil.hashing.pdq import PDQHasher
     from vigil.matching.formats import ALL_FORMATS
@@ -114,6 +117,9 @@ def builtin_plugins() -> list["PluginClass"]:
         *builtin_extractors(),
         # detectors, fused into ai_likelihood by the detect stage
         EvidenceDetector,
+        SpectralDetector,
+        CameraDetector,
+        ONNXDetector,
         # stages in pipeline order
         *BUILTIN_STAGES,
     ]
@@ -208,10 +214,21 @@ class Registry:
         """Names of one kind in registration order (the order stages run in)."""
         return [name for (k, name) in self.infos if k == kind]
 
-    def detectors(self) -> list["Detector"]:
-        """Every registered detector, default-configured, in registration order."""
+    def detectors(
+        self, options: t.Mapping[str, t.Mapping[str, t.Any]] | None = None
+    ) -> list["Detector"]:
+        """Every registered detector in registration order, configured with its
+        plugin options (`{"onnx": {"model": "m.onnx"}}`) or its defaults.
+
+        Raises:
+            PluginError: options a detector does not take.
+        """
+        chosen = options or {}
         return [
-            t.cast("Detector", self.get("detector", name)())
+            t.cast(
+                "Detector",
+                _configured(self.get("detector", name), name, chosen.get(name, {})),
+            )
             for name in self.names_in_order("detector")
         ]
 

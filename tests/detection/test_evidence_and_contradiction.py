@@ -60,9 +60,12 @@ def test_evidence_decides_only_when_it_is_proof_or_strong(
 
 def test_fusion_averages_contributions_in_log_odds_and_keeps_each() -> None:
     views = [Detection("a", 0.8), Detection("b", 0.2), Detection("c", None)]
-    score = fuse(views)
+    assert fuse(views) is None  # untrained views alone give no likelihood
+    score = fuse(views, untrained=True)
     assert score is not None and score.value == pytest.approx(0.5)
     assert score.details["contributions"] == {"a": 0.8, "b": 0.2}
+    calibrated = fuse([*views, Detection("m", 0.9, is_calibrated=True)])
+    assert calibrated is not None and calibrated.value == pytest.approx(0.9)
     decided = fuse([*views, Detection("e", 0.99, Decisiveness.DECIDES)])
     assert decided is not None and decided.value == 0.99
 

@@ -47,6 +47,9 @@ class Detection:
     probability: float | None
     decisiveness: Decisiveness = Decisiveness.CONTRIBUTES
     reasons: tuple[str, ...] = ()
+    # a probability someone measured and vouches for (a configured ONNX classifier),
+    # not a hand-set untrained view: only these count without a trained head
+    is_calibrated: bool = False
 
     def __post_init__(self) -> None:
         p = self.probability
@@ -68,6 +71,17 @@ class Detector(abc.ABC):
     def examples(self) -> list[t.Any]:
         """Benign inputs with known results for the contract suite."""
         return []
+
+    def options(self) -> dict[str, t.Any]:
+        """The configuration that changes its output, for the scan key (a model
+        file by content, thresholds)."""
+        return {}
+
+    @property
+    def is_calibrated(self) -> bool:
+        """Whether its own probability can be trusted without a trained head (a
+        configured ONNX classifier); untrained pixel detectors only feed a head."""
+        return False
 
 
 class FeatureDetector(Detector):

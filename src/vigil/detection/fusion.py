@@ -3,8 +3,11 @@
 Evidence that decides is the answer (the most decisive detection wins: proof over
 strong, an AI claim over a capture claim at equal strength). Otherwise a
 calibrated head trained on labelled images (`vigil detect train`) gives the
-answer; without one, the contributing detectors' probabilities are averaged in
-log-odds, each reason kept. With nothing to say, there is no score: an absent score is
+answer; without one, calibrated detectors (a configured ONNX classifier) are
+averaged in log-odds, each reason kept. Untrained pixel detectors (spectral,
+camera) only feed a head: their hand-set views measured AUC 0.38-0.55 on the
+fixtures (bench/detection.py), no basis for a likelihood an analyst would read.
+With nothing to say, there is no score: an absent score is
 "unknown", never a made-up 0.5.
 """
 
@@ -30,8 +33,10 @@ LEVELS: tuple[tuple[float, str], ...] = (
 _CLIP = 1e-6
 
 
-def fuse(detections: t.Sequence[Detection]) -> Score | None:
-    """One `ai_likelihood` from the detections, or None when none has a view."""
+def fuse(detections: t.Sequence[Detection], *, untrained: bool = False) -> Score | None:
+    """One `ai_likelihood` from the detections, or None when none has a view that
+    counts: decisive evidence, a trained head, or a calibrated detector (a
+    configured ONNX classifier). Untrained views count only with `untrained`."""
     deciding = [
         d
         for d in detections
@@ -44,7 +49,12 @@ def fuse(detections: t.Sequence[Detection]) -> Score | None:
         probability = t.cast(float, chosen.probability)
         reasons = tuple(r for d in deciding for r in d.reasons)
         return _score(probability, reasons, {"decided_by": chosen.detector})
-    views = [d for d in detections if d.probability is not None]
+    views = [
+        d
+        for d in detections
+        if d.probability is not None
+        and (untrained or d.is_calibrated or d.detector == HEAD_DETECTOR)
+    ]
     if not views:
         return None
     head = next((d for d in views if d.detector == HEAD_DETECTOR), None)

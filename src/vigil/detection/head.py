@@ -95,7 +95,7 @@ class Head:
                 f"the head reads {len(self.features)} features, got {matrix.shape[1]}"
             )
         mean, scale = np.asarray(self.mean), np.asarray(self.scale)
-        filled = np.where(np.isnan(matrix), mean, matrix)
+        filled = np.where(np.isfinite(matrix), matrix, mean)
         return np.asarray((filled - mean) / scale, dtype=np.float64)
 
     def as_dict(self) -> dict[str, t.Any]:
@@ -153,9 +153,13 @@ def fit(
         raise ValueError("one row of features per label")
     if set(np.unique(labels).tolist()) != {0, 1}:
         raise ValueError("training needs both AI-generated and real images")
-    mean = np.nanmean(np.where(np.isfinite(matrix), matrix, np.nan), axis=0)
-    mean = np.where(np.isnan(mean), 0.0, mean)
-    filled = np.where(np.isnan(matrix), mean, matrix)
+    finite = np.isfinite(matrix)
+    counts = finite.sum(axis=0)
+    totals = np.where(finite, matrix, 0.0).sum(axis=0)
+    # a feature never measured in training (no JPEG among the images) is 0 and
+    # weighs nothing
+    mean = np.divide(totals, counts, out=np.zeros(matrix.shape[1]), where=counts > 0)
+    filled = np.where(finite, matrix, mean)
     scale = filled.std(axis=0)
     scale = np.where(scale > 1e-12, scale, 1.0)
     x = (filled - mean) / scale

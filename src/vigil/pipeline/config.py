@@ -120,7 +120,9 @@ def build_config(registry: "Registry", options: ScanOptions) -> WorkConfig:
         if options.prompts:
             built["prompt"] = PromptStage(lexicons)
     if options.detect:
-        built["detect"] = DetectStage(registry.detectors(), head=options.head)
+        built["detect"] = DetectStage(
+            registry.detectors(options.plugin_options), head=options.head
+        )
     if options.models:
         built["model"] = ModelStage(lexicons)
     # Registration order is pipeline order: built-ins first, then plugins. A

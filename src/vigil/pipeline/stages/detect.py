@@ -61,6 +61,12 @@ class DetectStage(Stage):
             kinds = detector.media_kinds
             if kinds is not None and subject.kind not in kinds:
                 continue
+            if (
+                isinstance(detector, FeatureDetector)
+                and self.head is None
+                and not detector.is_calibrated
+            ):
+                continue  # pixel features only feed a head: no cost without one
             try:
                 detections.append(detector.detect(subject, facts))
             except MediaError as exc:
@@ -110,7 +116,10 @@ class DetectStage(Stage):
     def options(self) -> dict[str, t.Any]:
         head = None if self.head is None else _file_identity(self.head)
         return {
-            "detectors": [f"{d.name}/{d.version}" for d in self.detectors],
+            "detectors": [
+                {"detector": f"{d.name}/{d.version}", "options": d.options()}
+                for d in self.detectors
+            ],
             "head": head,
         }
 
