@@ -117,3 +117,17 @@ def test_metrics() -> None:
     scores = np.array([0.9, 0.8, 0.2, 0.85, 0.1, 0.05])
     assert tpr_at_fpr(scores, labels, 0.34) == 1.0  # one real flagged: all AI found
     assert tpr_at_fpr(scores, labels, 0.0) == pytest.approx(1 / 3)
+
+
+def test_pixel_variants_carry_no_metadata_and_survive_odd_files() -> None:
+    """A palette PNG with a transparency entry made Pillow refuse to save it as RGB;
+    variants are built from the pixels alone."""
+    palette = Image.new("P", (64, 64), 3)
+    palette.info["transparency"] = 3
+    buffer = io.BytesIO()
+    palette.save(buffer, "PNG", transparency=3)
+    for variant in ("none", "jpeg85", "resize50", "crop90"):
+        encoded = pixel_variant(buffer.getvalue(), variant)
+        assert encoded is not None
+        with Image.open(io.BytesIO(encoded)) as reread:
+            assert reread.mode == "RGB" and "transparency" not in reread.info

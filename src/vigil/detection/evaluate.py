@@ -10,6 +10,7 @@ import hashlib
 import io
 import pathlib
 import typing as t
+import warnings
 
 import numpy as np
 import numpy.typing as npt
@@ -61,9 +62,12 @@ def pixel_variant(data: bytes, variant: str) -> bytes | None:
     """The image's pixels re-encoded as `variant` says, no metadata; None when it
     cannot be decoded."""
     try:
-        with Image.open(io.BytesIO(data)) as opened:
+        with warnings.catch_warnings(), Image.open(io.BytesIO(data)) as opened:
+            warnings.simplefilter("ignore")  # odd palettes and headers warn
             opened.seek(0)
-            image = opened.convert("RGB")
+            # a fresh image: none of the file's info (transparency, ICC, EXIF)
+            # travels into the re-encoding
+            image = Image.fromarray(np.asarray(opened.convert("RGB")))
     except Exception:  # noqa: BLE001 - undecodable training file: left out
         return None
     if variant == "resize50":
