@@ -33,8 +33,8 @@ test: lint typecheck pytest
 
 lint: env
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check --no-cache src tests bench
+	$(BIN)/ruff format --no-cache --check src tests bench
 
 typecheck: env
 	$(BIN)/mypy

@@ -5,9 +5,8 @@ docs/architecture.md, done."""
 import importlib.metadata
 import pathlib
 
-from toy_plugins import TOY_HASH, ToyAverageHasher
-
 from helpers import image_bytes
+from toy_plugins import TOY_HASH, ToyAverageHasher
 from vigil.demo import pattern_image
 from vigil.matching.base import HashEntry
 from vigil.media.base import Limits, MediaKind
@@ -75,6 +74,7 @@ def test_a_toy_stage_that_fails_keeps_every_other_stage_result(
     tmp_path: pathlib.Path, store: Store, monkeypatch: object
 ) -> None:
     import pytest
+
     from toy_plugins import BrightnessStage
 
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
