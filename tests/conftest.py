@@ -3,6 +3,7 @@ fixture files."""
 
 import os
 import pathlib
+import typing as t
 
 import pytest
 
@@ -36,3 +37,26 @@ def store(tmp_path: pathlib.Path) -> Store:
     db = Store(f"sqlite:///{tmp_path / 'test.sqlite3'}")
     yield db  # type: ignore[misc]
     db.close()
+
+
+@pytest.fixture
+def postgres_url() -> t.Iterator[str]:
+    """A fresh PostgreSQL database for one test, from `VIGIL_TEST_POSTGRES_URL`
+    (a server URL that `.ci/run` starts); skipped when it is not set."""
+    base = os.environ.get("VIGIL_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("VIGIL_TEST_POSTGRES_URL is not set (.ci/run starts a server)")
+    import secrets
+
+    import sqlalchemy as sa
+
+    name = f"vigil_{secrets.token_hex(6)}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    try:
+        yield str(sa.make_url(base).set(database=name).render_as_string(False))
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()

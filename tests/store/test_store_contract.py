@@ -15,6 +15,44 @@ def test_store_contract(where: str, tmp_path: pathlib.Path) -> None:
         check_store(store)
 
 
+@pytest.mark.postgres
+def test_store_contract_on_postgresql(postgres_url: str) -> None:
+    """The same contract on PostgreSQL: the migrations (0005 and 0006 move rows
+    with SQL that both databases must run), text columns that refuse NUL, locks."""
+    with open_store(postgres_url) as store:
+        check_store(store)
+
+
+@pytest.mark.postgres
+def test_a_scan_with_hostile_names_on_postgresql(
+    postgres_url: str, tmp_path: pathlib.Path
+) -> None:
+    import os
+
+    from helpers import image_bytes, work_config
+    from vigil.pipeline.engines.inline import InlineEngine
+    from vigil.scans.run import run_scan
+    from vigil.store.records import ItemQuery
+
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / os.fsdecode(b"bad\xff.png")).write_bytes(image_bytes(1))
+    (folder / "line\nbreak.png").write_bytes(image_bytes(2))
+    with open_store(postgres_url) as store:
+        summary = run_scan(
+            store, [str(folder)], config=work_config(provenance=True),
+            engine=InlineEngine(),
+        )  # fmt: skip
+        assert summary.items == 2 and summary.status == "finished"
+        names = sorted(
+            p.path for i in store.iter_items(ItemQuery(summary.scan_id))
+            for p in i.locations
+        )  # fmt: skip
+        assert names == sorted(
+            [str(folder / os.fsdecode(b"bad\xff.png")), str(folder / "line\nbreak.png")]
+        )
+
+
 def test_an_in_memory_store_is_one_database_for_every_session() -> None:
     with open_store("sqlite://") as store:
         scan = store.create_scan("k", ["/r"], {}, "test")
