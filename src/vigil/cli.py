@@ -17,6 +17,7 @@ import typing as t
 import click
 
 from vigil import __version__
+from vigil._cli_clusters import clusters
 from vigil._cli_context import Context, json_line, name_fields, pass_context, shown
 from vigil._cli_detect import detect
 from vigil._cli_inspect import inspect
@@ -233,6 +234,7 @@ def db_upgrade(context: Context) -> None:
 
 cli.add_command(scan)
 cli.add_command(detect)
+cli.add_command(clusters)
 cli.add_command(items)
 cli.add_command(hashlist)
 cli.add_command(match)
