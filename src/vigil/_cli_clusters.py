@@ -2,7 +2,7 @@
 
 import click
 
-from vigil._cli_context import Context, json_line, pass_context, shown
+from vigil._cli_context import Context, chosen_scan, json_line, pass_context, shown
 
 
 @click.command()
@@ -32,14 +32,8 @@ def clusters(
     from vigil.triage.clusters import from_item_view
 
     with context.store() as store:
-        if scan_id is None:
-            scans = store.list_scans()
-            if not scans:
-                raise click.UsageError("the store has no scans yet: run vigil scan")
-            scan_id = scans[-1].id
-        elif store.get_scan(scan_id) is None:
-            raise click.UsageError(f"no scan with id {scan_id}")
-        views = list(store.iter_items(ItemQuery(scan_id=scan_id)))
+        chosen = chosen_scan(store, scan_id)
+        views = list(store.iter_items(ItemQuery(scan_id=chosen)))
     sha = {v.item_id: v.sha256 for v in views}
     for cluster in find_clusters([from_item_view(v) for v in views], threshold):
         if as_json:

@@ -77,6 +77,22 @@ class Context:
             raise click.UsageError(str(exc)) from exc
 
 
+def chosen_scan(store: "Store", scan_id: int | None) -> int:
+    """The scan a verb reads: the one given, or the newest.
+
+    Raises:
+        click.UsageError: no such scan, or no scan at all yet.
+    """
+    if scan_id is None:
+        scans = store.list_scans()
+        if not scans:
+            raise click.UsageError("the store has no scans yet: run vigil scan")
+        return scans[-1].id
+    if store.get_scan(scan_id) is None:
+        raise click.UsageError(f"no scan with id {scan_id}")
+    return scan_id
+
+
 pass_context = click.make_pass_decorator(Context)
 
 #: `--lexicon FILE` (repeatable): an operator's extra prompt-filter lexicon, shared by

@@ -6,7 +6,7 @@ import typing as t
 
 import click
 
-from vigil._cli_context import Context, json_line, pass_context, shown
+from vigil._cli_context import Context, chosen_scan, json_line, pass_context, shown
 
 if t.TYPE_CHECKING:
     from vigil.store.records import ItemView
@@ -78,13 +78,7 @@ def items(
         raise click.UsageError("give --scan or --all-scans, not both")
     with context.store() as store:
         if not all_scans:
-            if scan_id is None:
-                scans = store.list_scans()
-                if not scans:
-                    raise click.UsageError("the store has no scans yet: run vigil scan")
-                scan_id = scans[-1].id
-            elif store.get_scan(scan_id) is None:
-                raise click.UsageError(f"no scan with id {scan_id}")
+            scan_id = chosen_scan(store, scan_id)
         query = ItemQuery(scan_id=scan_id, matched=matched, ai=ai, errors=errors)
         writer = csv.writer(sys.stdout, lineterminator="\n") if as_csv else None
         if writer is not None:

@@ -310,7 +310,8 @@ def _rowcount(result: t.Any) -> int:
     return int(t.cast(CursorResult[t.Any], result).rowcount)
 
 
-def entry_from_row(row: HashEntryRow) -> HashEntry:
+def entry_from_row(row: HashEntryRow | ImportRowRow) -> HashEntry:
+    """An entry from a stored or a staged row (the two share their columns)."""
     return HashEntry(
         hash_type=row.hash_type,
         value=row.value,
@@ -392,7 +393,7 @@ def _merge_repeats(session: Session, token: str) -> tuple[int, list[CategoryConf
     conflicts: list[CategoryConflict] = []
     for _, group in itertools.groupby(rows, key=lambda r: (r.hash_type, r.value)):
         staged = list(group)
-        merged = merge_entries([_staged_entry(r) for r in staged])
+        merged = merge_entries([entry_from_row(r) for r in staged])
         first, rest = staged[0], staged[1:]
         for key, value in _staged_values(merged.entry).items():
             setattr(first, key, value)
@@ -410,20 +411,6 @@ def _merge_repeats(session: Session, token: str) -> tuple[int, list[CategoryConf
             )
     session.flush()
     return repeated, conflicts
-
-
-def _staged_entry(row: ImportRowRow) -> HashEntry:
-    return HashEntry(
-        hash_type=row.hash_type,
-        value=row.value,
-        category=row.category,
-        ai_generated=row.ai_generated,
-        source=row.source,
-        added_by=row.added_by,
-        added_at=row.added_at,
-        comment=row.comment,
-        extra=tuple((k, v) for k, v in json.loads(row.extra)),
-    )
 
 
 def _find(session: Session, name: str) -> HashListRow | None:

@@ -16,7 +16,7 @@ from vigil.detection.head import Head, HeadError
 from vigil.media.errors import ErrorRecord, MediaError
 from vigil.media.subject import Subject
 from vigil.pipeline.stage import STAGE_FAILED_REASON, Stage, StageContext, StageResult
-from vigil.pipeline.stages.prompt import _file_identity
+from vigil.pipeline.stages._identity import file_identity
 from vigil.pipeline.stages.provenance import ProvenanceResult
 
 
@@ -114,7 +114,7 @@ class DetectStage(Stage):
         return [Detection(HEAD_DETECTOR, probability, reasons=reasons)]
 
     def options(self) -> dict[str, t.Any]:
-        head = None if self.head is None else _file_identity(self.head)
+        head = None if self.head is None else file_identity(self.head)
         return {
             "detectors": [
                 {"detector": f"{d.name}/{d.version}", "options": d.options()}

@@ -11,6 +11,7 @@ from vigil.media.base import MediaKind
 from vigil.media.errors import ErrorRecord, MediaError
 from vigil.media.subject import Subject
 from vigil.pipeline.stage import Child, ChildrenResult, Stage, StageContext
+from vigil.pipeline.stages._identity import file_identity
 
 if t.TYPE_CHECKING:
     from vigil.modelfiles.report import ModelReport
@@ -82,9 +83,7 @@ class ModelStage(Stage):
         )
 
     def options(self) -> dict[str, t.Any]:
-        from vigil.pipeline.stages.prompt import _file_identity
-
-        return {"lexicons": [_file_identity(p) for p in self.lexicons]}
+        return {"lexicons": [file_identity(p) for p in self.lexicons]}
 
 
 def is_model(kind: MediaKind, head: bytes, size: int) -> bool:

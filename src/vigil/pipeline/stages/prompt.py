@@ -9,6 +9,7 @@ from vigil.detection.score import Score
 from vigil.media.errors import ErrorRecord
 from vigil.media.subject import Subject
 from vigil.pipeline.stage import Stage, StageContext, StageResult
+from vigil.pipeline.stages._identity import file_identity
 from vigil.pipeline.stages.provenance import ProvenanceResult
 from vigil.provenance.base import GenerationRecord
 
@@ -52,7 +53,7 @@ class PromptStage(Stage):
         return PromptResult(verdict=verdict, scores=(prompt_score(verdict),))
 
     def options(self) -> dict[str, t.Any]:
-        return {"lexicons": [_file_identity(p) for p in self.lexicons]}
+        return {"lexicons": [file_identity(p) for p in self.lexicons]}
 
 
 def prompt_score(verdict: "PromptVerdict") -> Score:
@@ -79,14 +80,3 @@ def prompt_with_loras(record: GenerationRecord) -> str:
     if not missing:
         return prompt
     return prompt + "\n" + " ".join(f"<lora:{name}>" for name in missing)
-
-
-def _file_identity(path: str) -> str:
-    """A lexicon by its path and content, so an edited file is a different scan."""
-    import hashlib
-
-    try:
-        digest = hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()[:16]
-    except OSError:
-        digest = "unreadable"
-    return f"{path}#{digest}"
