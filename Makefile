@@ -9,7 +9,7 @@ DEMO_DIR ?= demo
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: env run test lint typecheck pytest bench clean
+.PHONY: env run test lint typecheck pytest bench clean default-head
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -27,6 +27,16 @@ run: env
 	VIGIL_HOME=$(CURDIR)/.vigil $(BIN)/vigil demo build $(DEMO_DIR) --hash-list $(DEMO_DIR)-known.csv
 	VIGIL_HOME=$(CURDIR)/.vigil $(BIN)/vigil hashlist import $(DEMO_DIR)-known.csv --list demo --create
 	VIGIL_HOME=$(CURDIR)/.vigil $(BIN)/vigil scan $(DEMO_DIR) $$( [ -d ../shared/fixtures ] && echo ../shared/fixtures )
+
+## make default-head: train the packaged AI-likelihood head again on the public
+## fixtures (needs ../shared/fixtures); the README says how small that set is
+FIXTURES ?= ../shared/fixtures
+default-head: env
+	$(BIN)/vigil detect train --calibration isotonic \
+	  --ai $(FIXTURES)/generated/comfyui --ai $(FIXTURES)/generated/fooocus \
+	  --ai $(FIXTURES)/generated/swarmui --ai $(FIXTURES)/generated/stable-diffusion \
+	  --ai $(FIXTURES)/c2pa/ai --real $(FIXTURES)/camera --real $(FIXTURES)/c2pa/nonai \
+	  --out src/vigil/detection/data/default-head.json
 
 ## make test: lint, type-check and the whole test suite
 test: lint typecheck pytest

@@ -15,8 +15,6 @@ if t.TYPE_CHECKING:
     from vigil.detection.base import FeatureDetector
     from vigil.detection.evaluate import Example
 
-FOLDS = 5  # cross-validation folds by source folder when no head is given
-
 
 @click.group()
 def detect() -> None:
@@ -29,9 +27,21 @@ _folder = click.Path(exists=True, file_okay=False, path_type=pathlib.Path)
 
 @detect.command("train")
 @click.option(
-    "--ai", "ai_dir", type=_folder, required=True, help="AI-generated images."
+    "--ai",
+    "ai_dir",
+    type=_folder,
+    required=True,
+    multiple=True,
+    help="A folder of AI-generated images (repeat for more).",
 )
-@click.option("--real", "real_dir", type=_folder, required=True, help="Real photos.")
+@click.option(
+    "--real",
+    "real_dir",
+    type=_folder,
+    required=True,
+    multiple=True,
+    help="A folder of real photos (repeat for more).",
+)
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=pathlib.Path), required=True
 )
@@ -45,8 +55,8 @@ _folder = click.Path(exists=True, file_okay=False, path_type=pathlib.Path)
 @pass_context
 def train(
     context: Context,
-    ai_dir: pathlib.Path,
-    real_dir: pathlib.Path,
+    ai_dir: tuple[pathlib.Path, ...],
+    real_dir: tuple[pathlib.Path, ...],
     out: pathlib.Path,
     calibration: str,
 ) -> None:
@@ -63,7 +73,13 @@ def train(
     """
     import numpy as np
 
-    from vigil.detection.evaluate import auc, labelled_examples, tpr_at_fpr
+    from vigil.detection.evaluate import (
+        CROSS_VALIDATION_FOLDS,
+        auc,
+        cross_validated_scores,
+        labelled_examples,
+        tpr_at_fpr,
+    )
     from vigil.detection.head import calibrate, fit
 
     detectors = _feature_detectors(context)
@@ -89,9 +105,12 @@ def train(
         )
     else:
         evaluation["note"] = "too few folders to hold a set aside: not calibrated"
+    folded = cross_validated_scores(matrix, labels, names, [e.group for e in kept])
+    evaluation["cross_validated_auc"] = auc(folded, labels)
+    evaluation["cross_validation_folds"] = CROSS_VALIDATION_FOLDS
     training = {
-        "ai": str(ai_dir),
-        "real": str(real_dir),
+        "ai": [str(d) for d in ai_dir],
+        "real": [str(d) for d in real_dir],
         "files": [
             {"path": str(e.path), "sha256": e.sha256, "label": e.label} for e in kept
         ],
@@ -104,7 +123,9 @@ def train(
     held_auc = evaluation.get("auc", float("nan"))
     click.echo(
         f"head {out}: {len(kept)} images ({int(labels.sum())} AI), "
-        f"{len(names)} features, held-aside AUC {held_auc:.3f}"
+        f"{len(names)} features, held-aside AUC {held_auc:.3f}, "
+        f"cross-validated AUC {evaluation['cross_validated_auc']:.3f} "
+        f"({CROSS_VALIDATION_FOLDS} folds by source folder)"
     )
 
 
@@ -112,8 +133,8 @@ def train(
 @click.argument(
     "head_file", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path)
 )
-@click.option("--ai", "ai_dir", type=_folder, required=True)
-@click.option("--real", "real_dir", type=_folder, required=True)
+@click.option("--ai", "ai_dir", type=_folder, required=True, multiple=True)
+@click.option("--real", "real_dir", type=_folder, required=True, multiple=True)
 @click.option(
     "--method",
     type=click.Choice(["platt", "isotonic"]),
@@ -129,8 +150,8 @@ def train(
 def calibrate_(
     context: Context,
     head_file: pathlib.Path,
-    ai_dir: pathlib.Path,
-    real_dir: pathlib.Path,
+    ai_dir: tuple[pathlib.Path, ...],
+    real_dir: tuple[pathlib.Path, ...],
     method: str,
     out: pathlib.Path | None,
 ) -> None:
@@ -156,13 +177,14 @@ def calibrate_(
 
 
 @detect.command("eval")
-@click.option("--ai", "ai_dir", type=_folder, required=True)
-@click.option("--real", "real_dir", type=_folder, required=True)
+@click.option("--ai", "ai_dir", type=_folder, required=True, multiple=True)
+@click.option("--real", "real_dir", type=_folder, required=True, multiple=True)
 @click.option(
     "--head",
-    "head_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
-    help="Default: cross-validated by source folder.",
+    "head_name",
+    metavar="PATH|default",
+    help="A head to measure (`default`: the packaged one). Not given: heads are "
+    "fitted and measured cross-validated, with folds by source folder.",
 )
 @click.option(
     "--variants", default="none,jpeg85,jpeg75,resize50,crop90", show_default=True
@@ -178,9 +200,9 @@ def calibrate_(
 @pass_context
 def eval_(
     context: Context,
-    ai_dir: pathlib.Path,
-    real_dir: pathlib.Path,
-    head_file: pathlib.Path | None,
+    ai_dir: tuple[pathlib.Path, ...],
+    real_dir: tuple[pathlib.Path, ...],
+    head_name: str | None,
     variants: str,
     as_json: bool,
     plot: pathlib.Path | None,
@@ -194,8 +216,19 @@ def eval_(
     \b
     Example:
       vigil detect eval --ai held/ai --real held/real --head head.json --json
+      vigil detect eval --ai held/ai --real held/real --head default
     """
     import numpy as np
+
+    from vigil.detection.head import HEAD_DEFAULT_NAME, packaged_head_path
+
+    head_file = None
+    if head_name == HEAD_DEFAULT_NAME:
+        head_file = packaged_head_path()
+    elif head_name is not None:
+        head_file = pathlib.Path(head_name)
+        if not head_file.is_file():
+            raise click.BadParameter(f"{head_name}: no such file", param_hint="--head")
 
     from vigil.detection.evaluate import VARIANTS, auc, labelled_examples, tpr_at_fpr
 
@@ -277,10 +310,9 @@ def _scores(
     labels: "npt.NDArray[np.int_]",
     groups: list[str],
 ) -> "npt.NDArray[np.float64]":
-    import numpy as np
 
-    from vigil.detection.evaluate import group_folds
-    from vigil.detection.head import Head, HeadError, fit
+    from vigil.detection.evaluate import cross_validated_scores
+    from vigil.detection.head import Head, HeadError
 
     if head_file is not None:
         try:
@@ -290,13 +322,7 @@ def _scores(
         if head.features != names:
             raise click.UsageError("the head was trained on other detectors' features")
         return head.predict(matrix)
-    scores = np.full(len(labels), np.nan)
-    for test in group_folds(groups, FOLDS):
-        train = np.setdiff1d(np.arange(len(labels)), test)
-        if len(test) == 0 or len(set(labels[train].tolist())) < 2:
-            continue
-        scores[test] = fit(matrix[train], labels[train], names).predict(matrix[test])
-    return np.where(np.isnan(scores), 0.5, scores)
+    return cross_validated_scores(matrix, labels, names, groups)
 
 
 def _evidence_probabilities(

@@ -63,9 +63,12 @@ def scan() -> None:
 @click.option(
     "--head",
     "head",
-    type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
+    metavar="PATH|default|none",
     help="A trained AI-likelihood head (`vigil detect train`) over the pixel "
-    "detectors; without one, only decisive evidence gives ai_likelihood.",
+    "detectors; `default` for the packaged one (trained on a few dozen public "
+    "images), `none` for no head. Not given: the packaged head only if its "
+    "cross-validated AUC reaches 0.75 (today it does not), so only decisive "
+    "evidence gives ai_likelihood.",
 )
 @click.option(
     "--no-models",
@@ -98,7 +101,7 @@ def run(
     no_match: bool,
     no_provenance: bool,
     no_models: bool,
-    head: pathlib.Path | None,
+    head: str | None,
     pdq_pipeline: str | None,
     extractors: tuple[str, ...],
     lexicons: tuple[pathlib.Path, ...],
@@ -144,7 +147,7 @@ def run(
         lexicons=tuple(str(path) for path in lexicons),
         hash_lists=() if no_match else (hash_lists or None),
         plugin_options={"pdq": {"pipeline": pdq_pipeline}} if pdq_pipeline else {},
-        head=str(head.resolve()) if head else None,
+        head=_head(head),
     )
     if resume_id is not None:
         info = store.get_scan(resume_id)
@@ -293,3 +296,14 @@ def list_(context: Context, as_json: bool) -> None:
                 f"{info.id} {info.status} {info.started_at:%Y-%m-%dT%H:%M:%SZ} "
                 f"runs {info.runs} {roots}"
             )
+
+
+def _head(given: str | None) -> str | None:
+    from vigil.detection.head import HEAD_DEFAULT_NAME, HEAD_NONE_NAME, resolve_head
+
+    if given in (None, HEAD_DEFAULT_NAME, HEAD_NONE_NAME):
+        return resolve_head(given)
+    path = pathlib.Path(given)
+    if not path.is_file():
+        raise click.BadParameter(f"{given}: no such file", param_hint="--head")
+    return str(path.resolve())

@@ -112,15 +112,58 @@ def test_a_scan_with_a_trained_head_scores_pixels(folders: pathlib.Path) -> None
     ai, real = str(folders / "ai"), str(folders / "real")
     command = ["detect", "train", "--ai", ai, "--real", real, "--out", str(head)]
     assert runner.invoke(cli, command, env=env).exit_code == 0
+    (folders / "ai" / "notes.txt").write_text("not an image: the head never scores it")
     scan = ["scan", "--engine", "inline", "--no-progress", "--head", str(head), ai]
     scanned = runner.invoke(cli, scan, env=env)
     assert scanned.exit_code == 0, scanned.output
-    items = [
+    every = [
         json.loads(line)
         for line in runner.invoke(cli, ["items", "--json"], env=env).output.splitlines()
     ]
+    text = [i for i in every if i["locations"][0].endswith("notes.txt")]
+    assert len(text) == 1 and "ai_likelihood" not in text[0]["scores"]
+    items = [i for i in every if i not in text]
     assert len(items) == 24
     likelihoods = [i["scores"]["ai_likelihood"] for i in items]
     assert all(s["details"]["decided_by"] == "head" for s in likelihoods)
     assert np.mean([s["value"] for s in likelihoods]) > 0.5  # the AI folder
     assert any(r.startswith("head: toy_noise.noise") for r in likelihoods[0]["reasons"])
+
+
+def test_train_takes_several_folders_per_class_and_records_cross_validation(
+    folders: pathlib.Path,
+) -> None:
+    head = folders / "head.json"
+    trained = CliRunner().invoke(
+        cli,
+        [
+            "detect", "train",
+            "--ai", str(folders / "ai" / "source0"),
+            "--ai", str(folders / "ai" / "source1"),
+            "--real", str(folders / "real" / "source0"),
+            "--real", str(folders / "real" / "source1"),
+            "--out", str(head),
+        ],
+        env={"VIGIL_HOME": str(folders / "home")},
+    )  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    saved = json.loads(head.read_text())
+    assert len(saved["training"]["files"]) == 24
+    assert len(saved["training"]["ai"]) == 2
+    # four source folders, each its own group: cross-validation holds each out
+    assert saved["evaluation"]["cross_validation_folds"] == 5
+    assert saved["evaluation"]["cross_validated_auc"] > 0.9
+    assert "cross-validated AUC" in trained.output
+
+
+def test_tiny_images_are_left_out_of_training() -> None:
+    import io
+
+    from vigil.detection.evaluate import MIN_EXAMPLE_SIDE_PX, pixel_variant
+
+    small = io.BytesIO()
+    Image.new("RGB", (MIN_EXAMPLE_SIDE_PX - 1, 64)).save(small, "PNG")
+    enough = io.BytesIO()
+    Image.new("RGB", (MIN_EXAMPLE_SIDE_PX, 64)).save(enough, "PNG")
+    assert pixel_variant(small.getvalue(), "none") is None
+    assert pixel_variant(enough.getvalue(), "none") is not None

@@ -139,6 +139,46 @@ class Head:
         return head
 
 
+#: The head that ships, trained on a few dozen public fixtures only (see the README
+#: for how small that is and how to train your own): `make default-head`.
+PACKAGED_HEAD = "default-head.json"
+#: The packaged head scores scans by default only when its cross-validated AUC
+#: (folds by source folder, recorded in the file) reaches this; below it, a head
+#: would put numbers on items that carry no information.
+DEFAULT_HEAD_MIN_AUC = 0.75
+#: What `--head` takes besides a path.
+HEAD_DEFAULT_NAME = "default"
+HEAD_NONE_NAME = "none"
+
+
+def packaged_head_path() -> pathlib.Path:
+    from importlib.resources import files
+
+    return pathlib.Path(str(files("vigil.detection") / "data" / PACKAGED_HEAD))
+
+
+def packaged_head_is_trusted(path: pathlib.Path | None = None) -> bool:
+    """Whether the packaged head is good enough to score scans by default."""
+    try:
+        head = Head.load(path or packaged_head_path())
+    except HeadError:
+        return False
+    measured = head.evaluation.get("cross_validated_auc")
+    return isinstance(measured, int | float) and measured >= DEFAULT_HEAD_MIN_AUC
+
+
+def resolve_head(given: str | None) -> str | None:
+    """The head file a scan uses: a path as given, `default` for the packaged
+    head, `none` for no head; not given, the packaged head when it is trusted."""
+    if given == HEAD_NONE_NAME:
+        return None
+    if given == HEAD_DEFAULT_NAME:
+        return str(packaged_head_path())
+    if given is not None:
+        return given
+    return str(packaged_head_path()) if packaged_head_is_trusted() else None
+
+
 def fit(
     matrix: FloatArray,
     labels: npt.NDArray[np.int_],

@@ -120,6 +120,12 @@ def _fold(profile: FloatArray, period: int) -> np.ndarray:
     return np.array([profile[i::period].mean() for i in range(period)])
 
 
+def _relative(value: float, folded: FloatArray) -> float:
+    """`value` over the folded profile's mean; 0 for a profile with no residual."""
+    mean = float(folded.mean())
+    return value / mean if mean > 0.0 else 0.0
+
+
 def _profile_features(profile: FloatArray) -> list[float]:
     """period_2, period_4, period_8_asymmetric, period_16, period_3, blockiness."""
     mean = float(profile.mean())
@@ -130,15 +136,18 @@ def _profile_features(profile: FloatArray) -> list[float]:
     spike = p8 - (np.roll(p8, 1) + np.roll(p8, -1)) / 2
     boundary = int(np.argmax(spike))
     aligned = np.roll(p8, JPEG_BLOCK_PX - 1 - boundary)
-    in_block = aligned[:-1] / aligned[:-1].mean()
-    blockiness = float(aligned[-1] / aligned[:-1].mean() - 1.0)
+    inner = float(aligned[:-1].mean())
+    if inner <= 0.0:  # residual only on one phase: no in-block shape to measure
+        return [0.0] * 6
+    in_block = aligned[:-1] / inner
+    blockiness = float(aligned[-1] / inner - 1.0)
     left = in_block - _GRID_SHAPE @ in_block
     period_2 = abs(float(left @ _ALTERNATE)) / 7
     period_4 = abs(complex(left @ _QUARTER)) / 7
     period_8 = float(np.sqrt(np.mean(((left[:3] - left[:3:-1]) / 2) ** 2)))
     start = (boundary + 1) % JPEG_BLOCK_PX
     p16 = _fold(profile[start:], 2 * JPEG_BLOCK_PX)
-    period_16 = float(np.sqrt(np.mean(((p16[:8] - p16[8:]) / 2) ** 2)) / p16.mean())
+    period_16 = _relative(float(np.sqrt(np.mean(((p16[:8] - p16[8:]) / 2) ** 2))), p16)
     p3 = _fold(profile, 3)
-    period_3 = float(p3.std() / p3.mean())
+    period_3 = _relative(float(p3.std()), p3)
     return [period_2, period_4, period_8, period_16, period_3, blockiness]

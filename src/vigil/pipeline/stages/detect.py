@@ -94,10 +94,14 @@ class DetectStage(Stage):
 
         if self._loaded is None:
             self._loaded = Head.load(pathlib.Path(t.cast(str, self.head)))
+        pixel = [d for d in self.detectors if isinstance(d, FeatureDetector)]
+        if not pixel or any(
+            d.media_kinds is not None and subject.kind not in d.media_kinds
+            for d in pixel
+        ):
+            return []  # not an image the head's features can be measured on
         row: list[float] = []
-        for detector in self.detectors:
-            if not isinstance(detector, FeatureDetector):
-                continue
+        for detector in pixel:
             try:
                 row.extend(detector.features(subject, facts))
             except MediaError:
