@@ -17,7 +17,6 @@ import typing as t
 import click
 
 from vigil import __version__
-from vigil._cli_clusters import clusters
 from vigil._cli_context import Context, json_line, name_fields, pass_context, shown
 from vigil._cli_detect import detect
 from vigil._cli_inspect import inspect
@@ -26,6 +25,7 @@ from vigil._cli_lists import hashlist, match
 from vigil._cli_models import model
 from vigil._cli_prompts import prompt
 from vigil._cli_scan import scan
+from vigil._cli_triage import assess, assessments, cluster, queue
 from vigil._optional import MissingDependencyError
 from vigil.exitcodes import ExitCode
 
@@ -234,7 +234,10 @@ def db_upgrade(context: Context) -> None:
 
 cli.add_command(scan)
 cli.add_command(detect)
-cli.add_command(clusters)
+cli.add_command(queue)
+cli.add_command(cluster)
+cli.add_command(assess)
+cli.add_command(assessments)
 cli.add_command(items)
 cli.add_command(hashlist)
 cli.add_command(match)

@@ -5,6 +5,7 @@ reposts are one item in many places; degenerate hashes never join."""
 import json
 import pathlib
 import random
+import typing as t
 
 from click.testing import CliRunner
 from hypothesis import given, settings
@@ -63,6 +64,58 @@ def test_near_duplicate_clusters_equal_brute_force(seed: int) -> None:
     assert found == _brute_force_components(items, 31)
 
 
+def _numpy_components(items: list[ClusterItem], radius: int) -> set[frozenset[int]]:
+    """Every pair's Hamming distance, by numpy in blocks: brute force at 5,000."""
+    import numpy as np
+
+    bits = np.array(
+        [np.frombuffer(bytes.fromhex(t.cast(str, i.pdq)), np.uint8) for i in items]
+    )
+    popcount = np.array([bin(n).count("1") for n in range(256)], np.uint8)
+    parent = list(range(len(items)))
+
+    def root(n: int) -> int:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for start in range(0, len(items), 250):
+        block = bits[start : start + 250]
+        distance = popcount[block[:, None, :] ^ bits[None, :, :]].sum(axis=2)
+        for a, b in zip(*np.nonzero(distance <= radius), strict=True):
+            ra, rb = root(start + int(a)), root(int(b))
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, set[int]] = {}
+    for n, item in enumerate(items):
+        groups.setdefault(root(n), set()).add(item.item_id)
+    return {frozenset(g) for g in groups.values() if len(g) > 1}
+
+
+@settings(max_examples=3, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_near_duplicate_clusters_equal_brute_force_on_5000_hashes(seed: int) -> None:
+    rng = random.Random(seed)
+    bases = [f"{rng.getrandbits(256):064x}" for _ in range(400)]
+    items = []
+    for item_id in range(5000):
+        base = rng.choice(bases)
+        # near the threshold too, so that chains join and near misses do not
+        flips = rng.choice([0, 3, 10, 16, 28, 31, 32, 40, 120])
+        items.append(
+            ClusterItem(
+                item_id,
+                f"{item_id:064x}",
+                10,
+                _flip(base, rng.sample(range(256), flips)),
+                90,
+            )
+        )
+    found = {frozenset(c.members) for c in near_duplicates(items, 31)}
+    assert found == _numpy_components(items, 31)
+
+
 def test_degenerate_and_low_quality_hashes_never_join() -> None:
     blank = [ClusterItem(i, f"{i:064x}", 10, "0" * 64, 90) for i in range(5)]
     weak = [ClusterItem(10 + i, f"{i:064x}", 10, "ab" * 32, 10) for i in range(3)]
@@ -108,7 +161,7 @@ def test_vigil_clusters_on_the_demo_set(tmp_path: pathlib.Path) -> None:
         env=env,
     )
     assert scanned.exit_code == 0, scanned.output
-    out = runner.invoke(cli, ["clusters", "--json"], env=env).output
+    out = runner.invoke(cli, ["cluster", "list", "--json"], env=env).output
     found = [json.loads(line) for line in out.splitlines()]
     kinds = {c["kind"] for c in found}
     assert {"near_duplicate", "repost"} <= kinds

@@ -34,6 +34,7 @@ from vigil.store.records import (
 
 if t.TYPE_CHECKING:
     from vigil.store.hashlists import HashListStore
+    from vigil.store.triage import TriageStore
 
 
 class ScanBusyError(Exception):
@@ -53,9 +54,11 @@ class ScanBusyError(Exception):
 
 class Store(abc.ABC):
     """Scans, items and everything found about them; hash lists through
-    `hashlists`."""
+    `hashlists`; clusters, assessments, propagations and queue claims through
+    `triage`."""
 
     hashlists: "HashListStore"
+    triage: "TriageStore"
 
     @property
     @abc.abstractmethod

@@ -58,6 +58,8 @@ def item_page(session: Session, query: ItemQuery) -> Page:
 
 def _selected(query: ItemQuery) -> Select[t.Any]:
     chosen = select(ItemRow.id).where(ItemRow.id > query.after_id)
+    if query.item_ids is not None:
+        chosen = chosen.where(ItemRow.id.in_(sorted(query.item_ids)))
     if query.scan_id is not None:
         chosen = chosen.where(
             exists().where(

@@ -348,3 +348,108 @@ class ScoreRow(Base):
     detector: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClusterRow(Base):
+    """Items that belong together (near-duplicates, a generation batch, a repost),
+    across every scan. Clusters only grow: a scan that bridges two merges the newer
+    into the older, which keeps its id (`merged_into_id` points the way)."""
+
+    __tablename__ = "clusters"
+    __table_args__ = (Index("ix_clusters_kind", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # near_duplicate | generation_batch | repost
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(Text)  # what the members share, for people
+    representative_item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE")
+    )
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clusters.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClusterMemberRow(Base):
+    __tablename__ = "cluster_members"
+    __table_args__ = (
+        UniqueConstraint("cluster_id", "item_id", name="uq_cluster_members_item"),
+        Index("ix_cluster_members_item", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(
+        ForeignKey("clusters.id", ondelete="CASCADE")
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    added_scan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("scans.id", ondelete="SET NULL")
+    )
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PropagationRow(Base):
+    """One assessment of a cluster's representative applied to its other members;
+    undone by setting `undone_at` (the assessments it made stay, inactive)."""
+
+    __tablename__ = "propagations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(
+        ForeignKey("clusters.id", ondelete="CASCADE")
+    )
+    # the representative's assessment (a plain id: the two tables point at each other)
+    assessment_id: Mapped[int] = mapped_column(Integer)
+    analyst: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    undone_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class AssessmentRow(Base):
+    """An analyst's decision on an item as raw observations, with what the mapping
+    tables derived from them. Append-only: a correction is a new row that supersedes
+    the old one; nothing here is ever updated or deleted."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (
+        Index("ix_assessments_item", "item_id"),
+        Index("ix_assessments_supersedes", "supersedes_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    analyst: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(16))  # analyst | propagated | hash_list
+    observations: Mapped[str] = mapped_column(Text)  # JSON object
+    derived: Mapped[str] = mapped_column(Text)  # JSON object
+    mapping_version: Mapped[str] = mapped_column(String(32))
+    seconds: Mapped[float | None] = mapped_column(Float)  # time spent deciding
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessments.id", ondelete="SET NULL")
+    )
+    second_opinion_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessments.id", ondelete="SET NULL")
+    )
+    propagation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("propagations.id", ondelete="CASCADE")
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class QueueStateRow(Base):
+    """Who is looking at an item now (a claim), so two analysts never decide the
+    same item at once."""
+
+    __tablename__ = "queue_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), unique=True
+    )
+    state: Mapped[str] = mapped_column(String(16))  # claimed
+    analyst: Mapped[str] = mapped_column(String(128))
+    since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

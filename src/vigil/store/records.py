@@ -240,9 +240,129 @@ class ItemQuery:
     errors: bool = False
     limit: int = 500
     after_id: int = 0  # the last item id of the previous page
+    item_ids: frozenset[int] | None = None  # only these items
 
 
 @dataclasses.dataclass(frozen=True)
 class Page:
     items: tuple[ItemView, ...]
     next_after_id: int | None  # None on the last page
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterView:
+    """A stored cluster: its members (item ids), the representative first."""
+
+    id: int
+    kind: str
+    key: str
+    representative: int
+    members: tuple[int, ...]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    merged_into: int | None = None  # merged into this cluster (which holds them now)
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def as_dict(self) -> dict[str, t.Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "key": self.key,
+            "size": self.size,
+            "representative": self.representative,
+            "members": list(self.members),
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "merged_into": self.merged_into,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterChange:
+    """A cluster as triage found it, to store: a new one (`cluster_id` None) or a
+    stored one that gains members, and the stored clusters it absorbs."""
+
+    kind: str
+    key: str
+    representative: int
+    members: tuple[int, ...]
+    cluster_id: int | None = None
+    absorbs: tuple[int, ...] = ()
+
+
+class AssessmentSource(enum.StrEnum):
+    ANALYST = "analyst"  # an analyst decided this item
+    PROPAGATED = "propagated"  # from the cluster representative's assessment
+    HASH_LIST = "hash_list"  # labelled from the hash-list entry it matched
+
+
+@dataclasses.dataclass(frozen=True)
+class NewAssessment:
+    """What an assessment records; the store adds its id and time."""
+
+    item_id: int
+    analyst: str
+    observations: dict[str, t.Any]
+    derived: dict[str, t.Any]
+    mapping_version: str
+    source: AssessmentSource = AssessmentSource.ANALYST
+    seconds: float | None = None
+    supersedes: int | None = None
+    second_opinion_of: int | None = None
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class AssessmentView:
+    id: int
+    item_id: int
+    sha256: str
+    analyst: str
+    created_at: dt.datetime
+    source: str
+    observations: dict[str, t.Any]
+    derived: dict[str, t.Any]
+    mapping_version: str
+    seconds: float | None
+    supersedes: int | None
+    second_opinion_of: int | None
+    propagation: int | None
+    note: str
+    # not superseded, not a second opinion, not from an undone propagation
+    active: bool
+
+    def as_dict(self) -> dict[str, t.Any]:
+        data = dataclasses.asdict(self)
+        data["created_at"] = self.created_at.isoformat()
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
+class PropagationView:
+    id: int
+    cluster_id: int
+    assessment_id: int
+    analyst: str
+    created_at: dt.datetime
+    undone_at: dt.datetime | None
+    undone_by: str | None
+    items: tuple[int, ...]  # the items it assessed
+
+    def as_dict(self) -> dict[str, t.Any]:
+        data = dataclasses.asdict(self)
+        data["created_at"] = self.created_at.isoformat()
+        data["undone_at"] = self.undone_at.isoformat() if self.undone_at else None
+        data["items"] = list(self.items)
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """An item an analyst has open now."""
+
+    item_id: int
+    analyst: str
+    since: dt.datetime

@@ -65,6 +65,7 @@ from vigil.store.records import (
     ScanSummary,
 )
 from vigil.store.scores import add_scores
+from vigil.store.triage import TriageStore
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # wait for a concurrent reader/writer rather than fail
 
@@ -113,6 +114,7 @@ class SQLStore(Store):
         if upgrade:
             migrate.upgrade(self.engine)
         self.hashlists = HashListStore(self.engine)
+        self.triage = TriageStore(self.engine)
 
     @property
     def location(self) -> str:

@@ -154,8 +154,13 @@ def batch_key(
     return (tool, model_hash or "-", text, ",".join(sorted(loras)) or "-")
 
 
+def rank(members: t.Iterable[ClusterItem]) -> list[ClusterItem]:
+    """Members in representative order: highest PDQ quality, then largest."""
+    return sorted(members, key=lambda i: (-(i.pdq_quality or -1), -i.size, i.item_id))
+
+
 def _cluster(kind: ClusterKind, key: str, members: list[ClusterItem]) -> Cluster:
-    ranked = sorted(members, key=lambda i: (-(i.pdq_quality or -1), -i.size, i.item_id))
+    ranked = rank(members)
     return Cluster(kind, key, tuple(i.item_id for i in ranked), ranked[0].item_id)
 
 

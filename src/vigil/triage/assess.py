@@ -1,0 +1,115 @@
+"""Recording a decision: observations checked, every scheme derived through the
+current mapping tables, the item's earlier assessment superseded, and, when asked,
+the decision applied to the clusters the item represents."""
+
+import dataclasses
+import typing as t
+
+from vigil.review.mappings import derive
+from vigil.review.taxonomy import Observations, check
+from vigil.store.base import Store
+from vigil.store.records import (
+    AssessmentSource,
+    AssessmentView,
+    ClusterView,
+    NewAssessment,
+    PropagationView,
+)
+from vigil.store.triage import TriageError
+from vigil.triage.clusters import ClusterKind
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    assessment: AssessmentView
+    propagations: tuple[PropagationView, ...] = ()
+
+    def as_dict(self) -> dict[str, t.Any]:
+        return {
+            "assessment": self.assessment.as_dict(),
+            "propagations": [p.as_dict() for p in self.propagations],
+        }
+
+
+def assess(
+    store: Store,
+    sha256: str,
+    observations: Observations,
+    *,
+    analyst: str,
+    seconds: float | None = None,
+    cluster: bool = False,
+    second_opinion_of: int | None = None,
+    mapping_version: str | None = None,
+) -> Decision:
+    """Record an analyst's assessment of one item.
+
+    A new assessment supersedes the item's current one (a correction); a second
+    opinion supersedes nothing. With `cluster`, it is applied to every
+    near-duplicate or generation-batch cluster the item represents.
+
+    Raises:
+        ObservationError: inconsistent observations.
+        MappingError: unknown mapping version.
+        TriageError: unknown item; `cluster` for an item that represents none;
+            a second opinion with `cluster`.
+    """
+    check(observations)
+    derived = derive(observations, mapping_version)
+    view = store.item(sha256.lower())
+    if view is None:
+        raise TriageError(f"no item with SHA-256 {sha256}")
+    represented = represented_clusters(store, view.item_id) if cluster else []
+    if cluster and second_opinion_of is not None:
+        raise TriageError("a second opinion is never applied to a cluster")
+    if cluster and not represented:
+        raise TriageError(
+            f"{view.sha256} represents no near-duplicate or generation-batch "
+            "cluster: assess it without --cluster, or assess its cluster's "
+            "representative (vigil cluster show)"
+        )
+    current = store.triage.current([view.item_id]).get(view.item_id)
+    recorded = store.triage.add_assessment(
+        NewAssessment(
+            item_id=view.item_id,
+            analyst=analyst,
+            observations=dict(observations.as_dict()),
+            derived=dict(derived.as_dict()),
+            mapping_version=derived.mapping_version,
+            source=AssessmentSource.ANALYST,
+            seconds=seconds,
+            supersedes=(
+                current.id
+                if current is not None and second_opinion_of is None
+                else None
+            ),
+            second_opinion_of=second_opinion_of,
+        )
+    )
+    propagations = tuple(
+        store.triage.propagate(c.id, recorded.id, analyst) for c in represented
+    )
+    return Decision(recorded, propagations)
+
+
+def represented_clusters(store: Store, item_id: int) -> list[ClusterView]:
+    """The near-duplicate and generation-batch clusters whose representative is
+    this item."""
+    return [
+        c
+        for c in store.triage.clusters()
+        if c.representative == item_id and c.kind != ClusterKind.REPOST
+    ]
+
+
+def rederive(
+    assessment: AssessmentView, mapping_version: str | None = None
+) -> dict[str, t.Any]:
+    """An analyst's assessment derived again, under its own mapping version or
+    another."""
+    if assessment.source == AssessmentSource.HASH_LIST:
+        raise TriageError(f"assessment {assessment.id} was labelled from a hash list")
+    observations = Observations.from_dict(assessment.observations)
+    return dict(
+        derive(observations, mapping_version or assessment.mapping_version).as_dict()
+    )

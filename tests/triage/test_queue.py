@@ -1,0 +1,233 @@
+"""`vigil queue`, `vigil assess`, `vigil cluster`: the queue puts a contradiction
+first and explains every entry; known items and decided items never show; a
+cluster decision settles its members and is undone cleanly; a policy file
+reorders the queue."""
+
+import json
+import pathlib
+
+from triage_case import Case, encoded, texture, write
+
+
+def _queue(case: Case, *extra: str) -> list[dict]:
+    done = case.run("queue", "--json", *extra)
+    assert done.exit_code == 0, done.output
+    return [json.loads(line) for line in done.output.splitlines()]
+
+
+def _assess(case: Case, sha: str, *extra: str) -> dict:
+    done = case.run(
+        "assess", sha, "--child", "no", "--realism", "photographic", "--ai", "no",
+        "--outcome", "not_criminal", "--reason", "off_remit", "--json", *extra,
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    return json.loads(done.output)
+
+
+def test_the_queue_puts_the_contradiction_first_and_explains_every_entry(
+    case: Case,
+) -> None:
+    case.scan()
+    entries = _queue(case)
+    assert entries[0]["item"] == case.sha["contradiction"]
+    assert entries[0]["rule"] == "claimed_ai_contradiction"
+    assert [e["position"] for e in entries] == list(range(1, len(entries) + 1))
+    for entry in entries:
+        assert entry["rule"] and entry["reasons"], entry
+        assert set(entry) >= {"position", "item", "rule", "reasons", "cluster"}
+    queued = {e["item"] for e in entries}
+    assert case.sha["known"] not in queued  # labelled from the list instead
+    # one entry stands for the three near-duplicates
+    dups = {case.sha["dup_png"], case.sha["dup_jpeg"], case.sha["dup_small"]}
+    (dup_entry,) = [e for e in entries if e["item"] in dups]
+    assert dup_entry["cluster_kind"] == "near_duplicate"
+    assert dup_entry["cluster_size"] == 3 and dup_entry["pending"] == 3
+    assert len(entries) == 1 + 1 + 3  # contradiction, the cluster, 3 singles
+    assert all(e["rule"] == "likely_real_unknown" for e in entries[1:])
+
+
+def test_known_items_are_labelled_from_the_list_and_recorded_as_list_derived(
+    case: Case,
+) -> None:
+    case.scan()
+    _queue(case)
+    done = case.run("assessments", "export", "--json")
+    labelled = [json.loads(line) for line in done.output.splitlines()]
+    by_item = {a["sha256"]: a for a in labelled}
+    known = by_item[case.sha["known"]]
+    assert known["source"] == "hash_list" and known["active"]
+    assert known["derived"]["category"] == "known-test"
+    assert known["derived"]["hash_list"] == "real"
+    assert by_item[case.sha["contradiction"]]["source"] == "hash_list"
+    _queue(case)  # labelling again adds nothing
+    again = case.run("assessments", "export", "--json").output.splitlines()
+    assert len(again) == len(labelled)
+
+
+def test_a_quality_control_sample_of_known_items_is_queued(case: Case) -> None:
+    case.scan()
+    policy = case.root / "qc.toml"
+    text = case.run("queue", "--show-policy").output
+    policy.write_text(text.replace("qc_sample_rate = 0.02", "qc_sample_rate = 1.0"))
+    entries = _queue(case, "--policy", str(policy))
+    qc = [e for e in entries if e["rule"] == "quality_control"]
+    assert [e["item"] for e in qc] == [case.sha["known"]]
+    assert entries[0]["rule"] == "claimed_ai_contradiction"
+
+
+def test_changing_the_policy_file_reorders_the_queue(case: Case) -> None:
+    case.scan()
+    default = [e["item"] for e in _queue(case)]
+    policy = case.root / "policy.toml"
+    policy.write_text(
+        'version = "test"\n'
+        "[[rule]]\n"
+        'name = "smallest_first"\n'
+        "when = []\n"
+        'order = ["cluster_size"]\n'
+    )
+    entries = _queue(case, "--policy", str(policy))
+    assert {e["rule"] for e in entries} == {"smallest_first"}
+    reordered = [e["item"] for e in entries]
+    assert reordered != default
+    # a contradiction is always queued first, whatever the policy
+    assert reordered[0] == case.sha["contradiction"]
+    assert entries[-1]["cluster_size"] == 3  # the cluster now comes last
+    assert default.index(entries[-1]["item"]) == 1  # it came right after
+
+
+def test_a_bad_policy_file_is_one_line_and_a_usage_error(case: Case) -> None:
+    case.scan()
+    policy = case.root / "bad.toml"
+    policy.write_text('[[rule]]\nname = "x"\nwhen = [{ fact = "age", value = 3 }]\n')
+    done = case.run("queue", "--policy", str(policy))
+    assert done.exit_code == 2
+    assert "unknown fact 'age'" in done.output
+    assert "Traceback" not in done.output
+
+
+def test_a_cluster_decision_settles_its_members_and_is_undone_cleanly(
+    case: Case,
+) -> None:
+    case.scan()
+    entries = _queue(case)
+    dups = {case.sha["dup_png"], case.sha["dup_jpeg"], case.sha["dup_small"]}
+    (entry,) = [e for e in entries if e["item"] in dups]
+    listed = json.loads(
+        case.run("cluster", "show", str(entry["cluster"]), "--json").output
+    )
+    representative = listed["members"][0]["item"]
+    decision = _assess(case, representative, "--cluster")
+    (propagation,) = decision["propagations"]
+    assert len(propagation["items"]) == 2
+    after = {e["item"] for e in _queue(case)}
+    assert not dups & after
+    assert len(after) == len(entries) - 1
+
+    undone = case.run("cluster", "undo", str(propagation["id"]), "--json")
+    assert undone.exit_code == 0, undone.output
+    returned = _queue(case)
+    back = {e["item"] for e in returned}
+    # the two members are back (one entry for both); the representative, assessed
+    # itself, is not
+    (entry,) = [e for e in returned if e["item"] in dups]
+    assert entry["item"] != representative and entry["pending"] == 2
+    assert back == after | {entry["item"]}
+    again = case.run("cluster", "undo", str(propagation["id"]))
+    assert again.exit_code == 2 and "undone already" in again.output
+    history = [
+        json.loads(line)
+        for line in case.run("assessments", "export").output.splitlines()
+    ]
+    propagated = [a for a in history if a["source"] == "propagated"]
+    assert len(propagated) == 2 and not any(a["active"] for a in propagated)
+
+
+def test_assess_with_cluster_refuses_an_item_that_represents_none(case: Case) -> None:
+    case.scan()
+    _queue(case)
+    done = case.run(
+        "assess", case.sha["single0"], "--child", "no", "--realism", "photographic",
+        "--ai", "no", "--outcome", "not_criminal", "--reason", "off_remit",
+        "--cluster",
+    )  # fmt: skip
+    assert done.exit_code == 2 and "represents no" in done.output
+    assert case.run("assessments", "export").output == "" or all(
+        json.loads(line)["source"] == "hash_list"
+        for line in case.run("assessments", "export").output.splitlines()
+    )
+
+
+def test_nothing_assessed_comes_back_and_a_correction_supersedes(case: Case) -> None:
+    case.scan()
+    first = _assess(case, case.sha["single1"])["assessment"]
+    assert case.sha["single1"] not in {e["item"] for e in _queue(case)}
+    second = _assess(case, case.sha["single1"], "--seconds", "12.5")["assessment"]
+    assert second["supersedes"] == first["id"]
+    history = {
+        a["id"]: a
+        for a in map(json.loads, case.run("assessments", "export").output.splitlines())
+    }
+    assert not history[first["id"]]["active"] and history[second["id"]]["active"]
+    assert history[second["id"]]["seconds"] == 12.5
+    case.scan()  # a second scan of the same folder
+    assert case.sha["single1"] not in {e["item"] for e in _queue(case)}
+
+
+def test_inconsistent_observations_are_refused_in_one_line(case: Case) -> None:
+    case.scan()
+    done = case.run(
+        "assess", case.sha["single2"], "--child", "yes", "--realism", "photographic",
+        "--ai", "no", "--outcome", "criminal", "--act", "none",
+    )  # fmt: skip
+    assert done.exit_code == 2
+    assert "Traceback" not in done.output
+    assert case.run("assessments", "export").output.count("single2") == 0
+
+
+def test_an_unknown_item_is_a_usage_error(case: Case) -> None:
+    case.scan()
+    done = _raw_assess(case, "0" * 64)
+    assert done.exit_code == 2 and "no item" in done.output
+
+
+def _raw_assess(case: Case, sha: str):  # noqa: ANN202
+    return case.run(
+        "assess", sha, "--child", "no", "--realism", "photographic", "--ai", "no",
+        "--outcome", "not_criminal", "--reason", "off_remit",
+    )  # fmt: skip
+
+
+def test_a_new_scan_adds_to_existing_clusters(case: Case) -> None:
+    case.scan()
+    before = {
+        c["id"]: c
+        for c in map(
+            json.loads, case.run("cluster", "list", "--json").output.splitlines()
+        )
+        if c["kind"] == "near_duplicate"
+    }
+    (cluster_id,) = before
+    more = case.root / "later"
+    base = texture(2)
+    new = write(more, "t9/again.jpg", encoded(base, "JPEG", quality=70))
+    case.scan(more)
+    after = {
+        c["id"]: c
+        for c in map(
+            json.loads, case.run("cluster", "list", "--json").output.splitlines()
+        )
+        if c["kind"] == "near_duplicate"
+    }
+    assert list(after) == [cluster_id]
+    assert new in after[cluster_id]["members_sha256"]
+    assert after[cluster_id]["size"] == 4
+
+
+def test_the_queue_of_an_empty_store_says_so(tmp_path: pathlib.Path) -> None:
+    from click.testing import CliRunner
+
+    from vigil.cli import cli
+
+    done = CliRunner().invoke(cli, ["queue"], env={"VIGIL_HOME": str(tmp_path)})
+    assert done.exit_code == 2 and "no scans yet" in done.output
