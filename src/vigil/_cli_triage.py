@@ -437,3 +437,45 @@ def _sha256s(store: "Store") -> dict[int, str]:
     from vigil.store.records import ItemQuery
 
     return {v.item_id: v.sha256 for v in store.iter_items(ItemQuery(scan_id=None))}
+
+
+@assessments.command("derive")
+@click.argument("assessment_id", type=int)
+@click.option("--mapping", "mapping_version", help="Default: its own version.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@pass_context
+def assessments_derive(
+    context: Context, assessment_id: int, mapping_version: str | None, as_json: bool
+) -> None:
+    """Derive an assessment's schemes again from its recorded observations, under
+    the mapping version it was made with or another (`--mapping`), and show what
+    differs from what was recorded. Nothing is written."""
+    from vigil.review.mappings import MappingError
+    from vigil.review.taxonomy import ObservationError
+    from vigil.store.triage import TriageError
+    from vigil.triage.assess import rederive
+
+    with context.store() as store:
+        found = store.triage.assessments(ids=[assessment_id])
+    if not found:
+        raise click.UsageError(f"no assessment {assessment_id}")
+    try:
+        derived = rederive(found[0], mapping_version)
+    except (MappingError, ObservationError, TriageError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    recorded = found[0].derived
+    changed = sorted(
+        k for k in derived if k != "mapping_version" and derived[k] != recorded.get(k)
+    )
+    if as_json:
+        json_line({"assessment": assessment_id, "derived": derived, "changed": changed})
+        return
+    click.echo(
+        f"assessment {assessment_id} under mapping {derived['mapping_version']} "
+        f"(recorded under {found[0].mapping_version}):"
+    )
+    for key in sorted(derived):
+        if key == "mapping_version":
+            continue
+        mark = f" (recorded: {recorded.get(key)})" if key in changed else ""
+        click.echo(f"  {key} {derived[key]}{mark}")

@@ -6,6 +6,8 @@ reorders the queue."""
 import json
 import pathlib
 
+import pytest
+
 from triage_case import Case, encoded, texture, write
 
 
@@ -231,3 +233,85 @@ def test_the_queue_of_an_empty_store_says_so(tmp_path: pathlib.Path) -> None:
 
     done = CliRunner().invoke(cli, ["queue"], env={"VIGIL_HOME": str(tmp_path)})
     assert done.exit_code == 2 and "no scans yet" in done.output
+
+
+def test_a_refresh_waits_for_another_and_nothing_is_stored_twice(case: Case) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from vigil.store import open_store
+
+    case.scan()
+    command = [sys.executable, "-m", "vigil", "cluster", "list", "--json"]
+    env = {**os.environ, **case.env}
+    store = open_store(f"sqlite:///{case.home / 'vigil.sqlite3'}")
+    with store.triage.exclusive():  # another process is refreshing
+        running = [
+            subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+            for _ in range(3)
+        ]
+        with pytest.raises(subprocess.TimeoutExpired):
+            running[0].wait(timeout=3)  # it waits for the lock
+    store.close()
+    outputs = [p.communicate(timeout=120)[0] for p in running]
+    assert all(p.returncode == 0 for p in running)
+    again = case.run("cluster", "list", "--json").output.splitlines()
+    assert all(sorted(o.splitlines()) == sorted(again) for o in outputs)
+    keys = [(c["kind"], tuple(sorted(c["members"]))) for c in map(json.loads, again)]
+    assert len(keys) == len(set(keys))  # no cluster stored twice
+    history = case.run("assessments", "export").output.splitlines()
+    labelled = [json.loads(line)["sha256"] for line in history]
+    assert len(labelled) == len(set(labelled))  # no item labelled twice
+
+
+def test_an_assessment_derives_again_under_its_own_or_another_mapping(
+    case: Case,
+) -> None:
+    case.scan()
+    made = case.run(
+        "assess", case.sha["single0"], "--child", "yes", "--age", "11-13",
+        "--sex", "unclear", "--act", "A", "--realism", "photographic", "--ai", "no",
+        "--outcome", "criminal", "--json",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assessment = json.loads(made.output)["assessment"]
+    assert assessment["derived"]["ncmec_class"] == "A1"
+    same = json.loads(
+        case.run("assessments", "derive", str(assessment["id"]), "--json").output
+    )
+    assert same["changed"] == [] and same["derived"] == assessment["derived"]
+    unknown = case.run(
+        "assessments", "derive", str(assessment["id"]), "--mapping", "99"
+    )
+    assert unknown.exit_code == 2 and "99" in unknown.output
+
+
+@pytest.mark.postgres
+def test_the_queue_and_a_cluster_decision_on_postgresql(
+    case: Case, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        Case, "env", property(lambda c: {
+            "VIGIL_HOME": str(c.home),
+            "VIGIL_ANALYST": "tester",
+            "VIGIL_DATABASE_URL": postgres_url,
+        })
+    )  # fmt: skip
+    imported = case.run(
+        "hashlist", "import", str(case.root / "real.csv"), "--list", "real", "--create"
+    )
+    assert imported.exit_code == 0, imported.output
+    case.scan()
+    entries = _queue(case)
+    assert entries[0]["item"] == case.sha["contradiction"]
+    dups = {case.sha["dup_png"], case.sha["dup_jpeg"], case.sha["dup_small"]}
+    (entry,) = [e for e in entries if e["item"] in dups]
+    shown = json.loads(
+        case.run("cluster", "show", str(entry["cluster"]), "--json").output
+    )
+    decision = _assess(case, shown["members"][0]["item"], "--cluster")
+    assert not dups & {e["item"] for e in _queue(case)}
+    (propagation,) = decision["propagations"]
+    assert case.run("cluster", "undo", str(propagation["id"])).exit_code == 0
+    assert dups & {e["item"] for e in _queue(case)}

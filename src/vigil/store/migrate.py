@@ -51,8 +51,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 @contextlib.contextmanager
-def _file_lock(engine: Engine) -> t.Iterator[None]:
-    """An exclusive lock on `<database>.lock` for a SQLite file; nothing else."""
+def _file_lock(engine: Engine, suffix: str = ".lock") -> t.Iterator[None]:
+    """An exclusive lock on `<database><suffix>` for a SQLite file; nothing else."""
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield
@@ -60,7 +60,7 @@ def _file_lock(engine: Engine) -> t.Iterator[None]:
     import fcntl
 
     try:
-        lock = open(f"{database}.lock", "a+b")  # noqa: SIM115 - closed below
+        lock = open(f"{database}{suffix}", "a+b")  # noqa: SIM115 - closed below
     except OSError:  # an unwritable place: SQLite reports it in its own words
         yield
         return
@@ -70,3 +70,27 @@ def _file_lock(engine: Engine) -> t.Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+#: pg_advisory_lock key held while one process brings triage state up to date.
+POSTGRES_TRIAGE_LOCK_KEY = 0x5649474954
+
+
+@contextlib.contextmanager
+def exclusive(engine: Engine, name: str, postgres_key: int) -> t.Iterator[None]:
+    """One process at a time, across processes: a file lock beside a SQLite file,
+    a session advisory lock in PostgreSQL (in-memory SQLite is one process)."""
+    with _file_lock(engine, f".{name}.lock"):
+        if engine.dialect.name != "postgresql":
+            yield
+            return
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": postgres_key})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:k)"), {"k": postgres_key}
+                )
+                connection.commit()

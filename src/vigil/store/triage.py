@@ -52,6 +52,13 @@ class TriageStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def exclusive(self) -> t.ContextManager[None]:
+        """Held while triage state is brought up to date, so that two commands
+        started together never both create the same clusters or labels."""
+        from vigil.store.migrate import POSTGRES_TRIAGE_LOCK_KEY, exclusive
+
+        return exclusive(self.engine, "triage", POSTGRES_TRIAGE_LOCK_KEY)
+
     # clusters
 
     def clusters(self, kind: str | None = None) -> list[ClusterView]:

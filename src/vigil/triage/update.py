@@ -38,11 +38,14 @@ def refresh(
     scan_id: int | None = None,
     threshold_bits: int = PDQ_MATCH_THRESHOLD_BITS,
 ) -> Update:
-    views = list(store.iter_items(ItemQuery(scan_id=None)))
-    created, grown, merged = update_clusters(
-        store, [from_item_view(v) for v in views], scan_id, threshold_bits
-    )
-    labelled = label_from_lists(store, views)
+    """Clusters over every stored item, folded into the stored ones (the members a
+    scan adds are recorded with `scan_id`), then list labels for matched items."""
+    with store.triage.exclusive():  # one refresh at a time, across processes
+        views = list(store.iter_items(ItemQuery(scan_id=None)))
+        created, grown, merged = update_clusters(
+            store, [from_item_view(v) for v in views], scan_id, threshold_bits
+        )
+        labelled = label_from_lists(store, views)
     return Update(created, grown, merged, len(store.triage.clusters()), labelled)
 
 
