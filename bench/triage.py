@@ -3,22 +3,23 @@
 Part 1 writes a forum-like set of benign synthetic images with ground truth: a few
 creators post seed runs, each one procedural test pattern (gradient, rings,
 checkerboard, flat shapes or a noise texture, drawn from a per-run seed) posted as
-variants of it: the PNG original, JPEG re-encodes at quality 90 and 75, resizes to
-50-75% (one of them of the quality-75 copy), crops keeping 90-95% of each side at a
-random offset, brightness shifts of 3-10%. Some runs are generation batches instead
-(distinct seeds of one pattern sharing one AUTOMATIC1111 parameters record, some
-re-encoded as JPEG without it). A quarter of the files are reposted (the same bytes
-in 2-4 threads) and a tenth are unique singletons; about 10% of the runs are put on
-a hash list (the base's PDQ from `vigil hash`, or the MD5 of some of its files).
-The real tool runs on it (`vigil hashlist import`, `vigil scan --engine inline`
-through click's CliRunner); then a simulated analyst does what `vigil queue` and
-`vigil assess` do, through the same library calls: refresh, take the first queue
-entry, decide it (applied to its cluster when it is the cluster's representative,
-as `vigil assess --cluster` requires), until the queue is empty. Reported: decisions
-per 100 items (distinct SHA-256) against one decision per item, what settled each
-item, and the clusters checked against the ground truth (mixed runs, split runs,
-which variants joined their run). A second analyst, who assesses the head's cluster
-representative instead when the head is not it, runs on a copy of the same store.
+variants of it: the PNG original, JPEG re-encodes at quality 90 and 75, a resize to
+50-75%, a crop keeping 90-95% of each side at a random offset, a brightness shift of
+3-10%, and in half the runs a second resize (of the quality-75 copy) and brightness
+shift. Some runs are generation batches instead (distinct seeds of one pattern
+sharing one AUTOMATIC1111 parameters record, half also re-encoded as JPEG without
+it). A quarter of the files are reposted (the same bytes in 2-4 threads) and a
+twentieth are unique singletons; about 10% of the runs go on a hash list (a file's
+PDQ from `vigil hash`, or the MD5 of some of its files). The real tool runs on it
+(`vigil hashlist import`, `vigil scan --engine inline` through click's CliRunner);
+then a simulated analyst does what `vigil queue` and `vigil assess` do, through the
+same library calls: refresh, take the first queue entry, decide it (applied to its
+cluster when it is the cluster's representative, as `vigil assess --cluster`
+requires), until the queue is empty. Reported: decisions per 100 items (distinct
+SHA-256) against one decision per item, what settled each item, and the clusters
+checked against the ground truth (mixed runs, split runs, which variants joined
+their run). A second analyst, who assesses the head's cluster representative
+instead when the head is not it, works on a copy of the same store.
 
 Part 2 times `vigil.triage.clusters.clusters` and `near_duplicates` alone on
 synthetic cluster items (random PDQ hashes, 60% in near-duplicate groups with up to
@@ -367,7 +368,7 @@ class Simulation:
     fallbacks: int = 0  # representative strategy: the representative was refused
     settled_mate: int = 0  # decisions on items with a cluster-mate decided already
     no_progress: list[str] = dataclasses.field(default_factory=list)
-    queue_lengths: list[int] = dataclasses.field(default_factory=list)
+    first_queue: int = 0  # entries in the queue before the first decision
     refresh_s: float = 0.0
     queue_s: float = 0.0
     assess_s: float = 0.0
@@ -391,7 +392,8 @@ def simulate(url: str, scan_id: int, strategy: str, limit: int) -> Simulation:
             entries = build_queue(store, scan_id=scan_id, analyst=ANALYST)
             found.queue_s += time.perf_counter() - started
             pending = sum(e.pending for e in entries)
-            found.queue_lengths.append(len(entries))
+            if found.decisions == 0:
+                found.first_queue = len(entries)
             if previous_pending is not None and pending >= previous_pending:
                 found.no_progress.append(
                     f"after decision {found.decisions}: {pending} items pending, "
@@ -639,6 +641,7 @@ def run_forum(args: argparse.Namespace) -> dict[str, t.Any]:
                 "with_cluster": f.with_cluster,
                 "propagated_items": f.propagated_items,
                 "heads_not_representative": f.heads_not_representative,
+                "first_queue_entries": f.first_queue,
                 "fallbacks": f.fallbacks,
                 "decisions_with_a_decided_cluster_mate": f.settled_mate,
                 "settled": f.settled,
@@ -692,6 +695,7 @@ def _report(
         f"{checked['runs_to_decide']} ({100 * checked['runs_to_decide'] / items:.1f} "
         "per 100)"
     )
+    print(f"queue entries before the first decision: {results[0][0].first_queue}")
     print(
         f"{'analyst':15s} {'decisions':>9s} {'per 100':>8s} {'--cluster':>9s} "
         f"{'propagated':>10s} {'list':>5s} {'direct':>6s} {'left':>5s} "

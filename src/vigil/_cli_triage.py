@@ -240,6 +240,12 @@ def cluster_undo(
             undone = store.triage.undo_propagation(propagation_id, _analyst(analyst))
         except TriageError as exc:
             raise click.UsageError(str(exc)) from exc
+        store.audit.append(
+            _analyst(analyst),
+            "propagation_undone",
+            f"propagation {undone.id}",
+            {"cluster": undone.cluster_id, "items": len(undone.items), "via": "cli"},
+        )
     if as_json:
         json_line(undone.as_dict())
     else:
@@ -335,6 +341,19 @@ def assess(
                 second_opinion_of=second_opinion_of,
                 mapping_version=mapping_version,
             )
+            made = decision.assessment
+            store.audit.append(
+                made.analyst,
+                "decision",
+                made.sha256,
+                {
+                    "assessment": made.id,
+                    "supersedes": made.supersedes,
+                    "second_opinion_of": made.second_opinion_of,
+                    "propagations": [p.id for p in decision.propagations],
+                    "via": "cli",
+                },
+            )
     except (ObservationError, MappingError, TriageError) as exc:
         raise click.UsageError(str(exc)) from exc
     if as_json:
@@ -368,6 +387,7 @@ def assessments() -> None:
 @_scan_option
 @click.option("--all-scans", is_flag=True, help="Every scan's items (the default).")
 @click.option("--active", is_flag=True, help="Only the assessments that hold now.")
+@_analyst_option
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines (the default).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
 @pass_context
@@ -376,19 +396,40 @@ def assessments_export(
     scan_id: int | None,
     all_scans: bool,  # noqa: ARG001 - the default, named for scripts
     active: bool,
+    analyst: str | None,
     as_json: bool,  # noqa: ARG001 - the default
     as_csv: bool,
 ) -> None:
     """Every assessment in the order made: who, when, source (analyst,
     propagated, hash_list), observations, derived schemes, mapping version,
-    time spent, what it supersedes, second-opinion links, and whether it holds."""
+    time spent, what it supersedes, second-opinion links, and whether it holds.
+    The export is recorded in the audit log with the SHA-256 of what was written."""
+    import hashlib
+    import json
+
     with context.store() as store:
         found = store.triage.assessments(scan_id=scan_id, active_only=active)
-    if as_csv:
-        _write_csv([a.as_dict() for a in found])
-        return
-    for view in found:
-        json_line(view.as_dict())
+        if as_csv:
+            written = _csv_text([a.as_dict() for a in found])
+        else:
+            written = "".join(
+                json.dumps(a.as_dict(), ensure_ascii=False) + "\n" for a in found
+            )
+        store.audit.append(
+            _analyst(analyst),
+            "export",
+            "assessments",
+            {
+                "format": "csv" if as_csv else "jsonl",
+                "sha256": hashlib.sha256(
+                    written.encode("utf-8", "surrogatepass")
+                ).hexdigest(),
+                "records": len(found),
+                "scan": scan_id,
+                "via": "cli",
+            },
+        )
+    click.echo(written, nl=False)
 
 
 CSV_FIELDS = (
@@ -397,13 +438,14 @@ CSV_FIELDS = (
 )  # fmt: skip
 
 
-def _write_csv(rows: list[dict[str, t.Any]]) -> None:
+def _csv_text(rows: list[dict[str, t.Any]]) -> str:
     import csv
-    import sys
+    import io
 
+    buffer = io.StringIO()
     observed = sorted({k for r in rows for k in r["observations"]})
     derived = sorted({k for r in rows for k in r["derived"]})
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
         [
             *CSV_FIELDS,
@@ -419,6 +461,7 @@ def _write_csv(rows: list[dict[str, t.Any]]) -> None:
                 *(_cell(row["derived"].get(k)) for k in derived),
             ]
         )
+    return buffer.getvalue()
 
 
 def _cell(value: t.Any) -> str:

@@ -17,6 +17,7 @@ import typing as t
 import click
 
 from vigil import __version__
+from vigil._cli_audit import audit
 from vigil._cli_context import Context, json_line, name_fields, pass_context, shown
 from vigil._cli_detect import detect
 from vigil._cli_inspect import inspect
@@ -238,6 +239,7 @@ cli.add_command(queue)
 cli.add_command(cluster)
 cli.add_command(assess)
 cli.add_command(assessments)
+cli.add_command(audit)
 cli.add_command(items)
 cli.add_command(hashlist)
 cli.add_command(match)

@@ -9,4 +9,5 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     DEPENDENCY_UNAVAILABLE = 3
     MATCH_FOUND = 10  # only with --exit-code: something matched a hash list
+    AUDIT_BROKEN = 11  # vigil audit verify: the chain does not hold
     INTERRUPTED = 130

@@ -315,3 +315,29 @@ def test_the_queue_and_a_cluster_decision_on_postgresql(
     (propagation,) = decision["propagations"]
     assert case.run("cluster", "undo", str(propagation["id"])).exit_code == 0
     assert dups & {e["item"] for e in _queue(case)}
+
+
+def test_decisions_undos_and_exports_are_in_the_audit_log(case: Case) -> None:
+    import hashlib
+
+    case.scan()
+    entries = _queue(case)
+    dups = {case.sha["dup_png"], case.sha["dup_jpeg"], case.sha["dup_small"]}
+    (entry,) = [e for e in entries if e["item"] in dups]
+    shown = json.loads(
+        case.run("cluster", "show", str(entry["cluster"]), "--json").output
+    )
+    decision = _assess(case, shown["members"][0]["item"], "--cluster")
+    (propagation,) = decision["propagations"]
+    case.run("cluster", "undo", str(propagation["id"]))
+    exported = case.run("assessments", "export", "--csv").output
+    log = [
+        json.loads(x) for x in case.run("audit", "list", "--json").output.splitlines()
+    ]
+    assert [r["action"] for r in log] == ["decision", "propagation_undone", "export"]
+    assert (
+        log[0]["actor"] == "tester" and log[0]["target"] == shown["members"][0]["item"]
+    )
+    assert log[0]["details"]["propagations"] == [propagation["id"]]
+    assert log[2]["details"]["sha256"] == hashlib.sha256(exported.encode()).hexdigest()
+    assert case.run("audit", "verify").exit_code == 0

@@ -33,6 +33,7 @@ from vigil.store.records import (
 )
 
 if t.TYPE_CHECKING:
+    from vigil.store.audit import AuditStore
     from vigil.store.hashlists import HashListStore
     from vigil.store.triage import TriageStore
 
@@ -55,10 +56,11 @@ class ScanBusyError(Exception):
 class Store(abc.ABC):
     """Scans, items and everything found about them; hash lists through
     `hashlists`; clusters, assessments, propagations and queue claims through
-    `triage`."""
+    `triage`; the hash-chained audit log through `audit`."""
 
     hashlists: "HashListStore"
     triage: "TriageStore"
+    audit: "AuditStore"
 
     @property
     @abc.abstractmethod

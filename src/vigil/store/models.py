@@ -453,3 +453,21 @@ class QueueStateRow(Base):
     state: Mapped[str] = mapped_column(String(16))  # claimed
     analyst: Mapped[str] = mapped_column(String(128))
     since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRow(Base):
+    """One audited action (a login, a view, a reveal, a decision, an export, a
+    settings change). Append-only and hash-chained: `sha256` covers this record and
+    the `prev_sha256` of the one before it, so an edit, a deletion or a reordering
+    breaks the chain (`vigil audit verify`)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text)  # canonical JSON object
+    prev_sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)

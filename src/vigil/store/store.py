@@ -24,6 +24,7 @@ from vigil.matching.matcher import IndexFactory, Matcher, MatchResult
 from vigil.media.names import from_text, to_text
 from vigil.pipeline.records import FileOutcome, ItemObservation
 from vigil.store import migrate
+from vigil.store.audit import AuditStore
 from vigil.store.base import ScanBusyError, Store
 from vigil.store.hashlists import HashListStore
 from vigil.store.items import item_page, load_items, scan_errors
@@ -115,6 +116,7 @@ class SQLStore(Store):
             migrate.upgrade(self.engine)
         self.hashlists = HashListStore(self.engine)
         self.triage = TriageStore(self.engine)
+        self.audit = AuditStore(self.engine)
 
     @property
     def location(self) -> str:
