@@ -33,6 +33,21 @@ class Settings(BaseSettings):
     # VIGIL_PLUGIN_OPTIONS='{"pdq": {"pipeline": "full"}}'
     plugin_options: dict[str, dict[str, t.Any]] = Field(default_factory=dict)
 
+    # the console (vigil serve)
+    # dev mode: plain-HTTP cookies, and refuses to serve anywhere but loopback
+    dev_mode: bool = False
+    # the organisation's welfare defaults; each user may change their own
+    # (Coop's defaults: blur 2 of 6, greyscale on; the budget is Vigil's own:
+    # graders work about four hours a day with a break every hour)
+    blur_level: int = Field(default=2, ge=0, le=6)
+    greyscale: bool = True
+    sepia: bool = False
+    hash_only: bool = False
+    daily_view_minutes: int = Field(default=240, ge=1)
+    break_every_minutes: int = Field(default=60, ge=1)
+    # failed sign-ins per user name or client within 15 minutes before refusing
+    max_login_failures: int = Field(default=5, ge=1)
+
     @property
     def resolved_database_url(self) -> str:
         """`VIGIL_DATABASE_URL`, or the SQLite file in `VIGIL_HOME`."""

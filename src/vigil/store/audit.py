@@ -39,6 +39,8 @@ class AuditAction(enum.StrEnum):
     EXPORT = "export"
     SETTINGS = "settings"
     USER = "user"
+    BREAK = "break"
+    SECOND_OPINION = "second_opinion"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,6 +150,16 @@ class AuditStore:
             if limit is not None:
                 query = query.limit(limit)
             return [_record(r) for r in session.scalars(query)]
+
+    def records_of(self, actor: str, *, since: dt.datetime) -> list[AuditRecord]:
+        """One actor's records since a time, in order."""
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(AuditRow)
+                .where(AuditRow.actor == actor, AuditRow.at >= since)
+                .order_by(AuditRow.id)
+            )
+            return [_record(r) for r in rows]
 
     def head(self) -> tuple[int, str]:
         """How many records there are and the newest one's SHA-256."""

@@ -36,6 +36,7 @@ if t.TYPE_CHECKING:
     from vigil.store.audit import AuditStore
     from vigil.store.hashlists import HashListStore
     from vigil.store.triage import TriageStore
+    from vigil.store.users import UserStore
 
 
 class ScanBusyError(Exception):
@@ -61,6 +62,7 @@ class Store(abc.ABC):
     hashlists: "HashListStore"
     triage: "TriageStore"
     audit: "AuditStore"
+    users: "UserStore"
 
     @property
     @abc.abstractmethod

@@ -450,9 +450,11 @@ class QueueStateRow(Base):
     item_id: Mapped[int] = mapped_column(
         ForeignKey("items.id", ondelete="CASCADE"), unique=True
     )
-    state: Mapped[str] = mapped_column(String(16))  # claimed
+    state: Mapped[str] = mapped_column(String(16))  # claimed | second_opinion
     analyst: Mapped[str] = mapped_column(String(128))
     since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # second_opinion: the assessment a second opinion is asked on
+    assessment_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuditRow(Base):
@@ -462,6 +464,7 @@ class AuditRow(Base):
     breaks the chain (`vigil audit verify`)."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_actor_at", "actor", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -471,3 +474,45 @@ class AuditRow(Base):
     details: Mapped[str] = mapped_column(Text)  # canonical JSON object
     prev_sha256: Mapped[str] = mapped_column(String(64))
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class UserRow(Base):
+    """Someone who signs in to the console: a role, an argon2 password hash (never
+    the password), and welfare settings of their own over the organisation's."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # admin | supervisor | analyst
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    settings: Mapped[str] = mapped_column(Text, default="{}")  # JSON overrides
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SessionRow(Base):
+    """A signed-in browser. Only the SHA-256 of its token is kept, so a copy of
+    the database signs nobody in."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginFailureRow(Base):
+    """A failed sign-in, for throttling by user name and by client address."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

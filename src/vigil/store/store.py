@@ -67,6 +67,7 @@ from vigil.store.records import (
 )
 from vigil.store.scores import add_scores
 from vigil.store.triage import TriageStore
+from vigil.store.users import UserStore
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # wait for a concurrent reader/writer rather than fail
 
@@ -117,6 +118,7 @@ class SQLStore(Store):
         self.hashlists = HashListStore(self.engine)
         self.triage = TriageStore(self.engine)
         self.audit = AuditStore(self.engine)
+        self.users = UserStore(self.engine)
 
     @property
     def location(self) -> str:

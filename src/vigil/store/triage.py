@@ -38,6 +38,8 @@ from vigil.store.records import (
 #: (a session of viewing is never longer: hotlines break every hour).
 CLAIM_EXPIRY = dt.timedelta(minutes=30)
 MAX_ANALYST_CHARS = 128
+CLAIMED = "claimed"
+SECOND_OPINION = "second_opinion"
 #: Above this many ids a query reads every row and filters here: SQLite's default
 #: limit on bound parameters is 32,766.
 MAX_BOUND_IDS = 10_000
@@ -323,8 +325,10 @@ class TriageStore:
                 select(QueueStateRow).where(QueueStateRow.item_id == item_id)
             ).first()
             if row is None:
-                row = QueueStateRow(item_id=item_id, state="claimed")
+                row = QueueStateRow(item_id=item_id, state=CLAIMED)
                 session.add(row)
+            elif row.state != CLAIMED:
+                return Claim(item_id, analyst, now)  # waits for a second opinion
             elif row.analyst != analyst and now - _aware(row.since) < CLAIM_EXPIRY:
                 raise TriageError(f"item {item_id} is open by {row.analyst}")
             row.analyst = analyst[:MAX_ANALYST_CHARS]
@@ -336,14 +340,69 @@ class TriageStore:
             row = session.scalars(
                 select(QueueStateRow).where(QueueStateRow.item_id == item_id)
             ).first()
-            if row is not None and row.analyst == analyst:
+            if row is not None and row.state == CLAIMED and row.analyst == analyst:
+                session.delete(row)
+
+    # second opinions
+
+    def ask_second_opinion(self, assessment_id: int, analyst: str) -> None:
+        """Mark an assessment as waiting for a second opinion (a supervisor
+        settles it).
+
+        Raises:
+            TriageError: no such assessment.
+        """
+        with Session(self.engine) as session, session.begin():
+            made = session.get(AssessmentRow, assessment_id)
+            if made is None:
+                raise TriageError(f"no assessment {assessment_id}")
+            row = session.scalars(
+                select(QueueStateRow).where(QueueStateRow.item_id == made.item_id)
+            ).first()
+            if row is None:
+                row = QueueStateRow(item_id=made.item_id)
+                session.add(row)
+            row.state = SECOND_OPINION
+            row.analyst = analyst[:MAX_ANALYST_CHARS]
+            row.since = utcnow()
+            row.assessment_id = assessment_id
+
+    def second_opinions(self) -> list[tuple[int, int, str, dt.datetime]]:
+        """Waiting requests, oldest first: (item, assessment, who asked, since)."""
+        with Session(self.engine) as session:
+            rows = list(
+                session.scalars(
+                    select(QueueStateRow)
+                    .where(QueueStateRow.state == SECOND_OPINION)
+                    .order_by(QueueStateRow.since)
+                )
+            )
+        return [
+            (r.item_id, t.cast(int, r.assessment_id), r.analyst, _aware(r.since))
+            for r in rows
+        ]
+
+    def settle(self, item_id: int) -> None:
+        """The item's second opinion is settled: it waits no more."""
+        with Session(self.engine) as session, session.begin():
+            row = session.scalars(
+                select(QueueStateRow).where(
+                    QueueStateRow.item_id == item_id,
+                    QueueStateRow.state == SECOND_OPINION,
+                )
+            ).first()
+            if row is not None:
                 session.delete(row)
 
     def claims(self) -> dict[int, Claim]:
         """Items open now, by item id (expired claims left out)."""
         now = utcnow()
         with Session(self.engine) as session:
-            rows = list(session.scalars(select(QueueStateRow)))
+            rows = list(
+                session.scalars(
+                    select(QueueStateRow).where(QueueStateRow.state == CLAIMED)
+                )
+            )
         return {
             r.item_id: Claim(r.item_id, r.analyst, _aware(r.since))
             for r in rows

@@ -29,7 +29,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("sha256"),
     )
+    op.create_index("ix_audit_actor_at", "audit_log", ["actor", "at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_actor_at", table_name="audit_log")
     op.drop_table("audit_log")
