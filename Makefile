@@ -22,11 +22,15 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 env: $(VENV)/.synced
 
 ## make run: build the benign demo set and a demo hash list, scan the set (plus
-## ../shared/fixtures when present) against the list, print the summary
+## ../shared/fixtures when present) against the list, print the summary and the
+## head of the queue, then serve the console at http://127.0.0.1:8000 in dev mode
+## (dev-only accounts are printed once, on the first run)
 run: env
 	VIGIL_HOME=$(CURDIR)/.vigil $(BIN)/vigil demo build $(DEMO_DIR) --hash-list $(DEMO_DIR)-known.csv
 	VIGIL_HOME=$(CURDIR)/.vigil $(BIN)/vigil hashlist import $(DEMO_DIR)-known.csv --list demo --create
 	VIGIL_HOME=$(CURDIR)/.vigil $(BIN)/vigil scan $(DEMO_DIR) $$( [ -d ../shared/fixtures ] && echo ../shared/fixtures )
+	VIGIL_HOME=$(CURDIR)/.vigil $(BIN)/vigil queue --limit 10
+	VIGIL_HOME=$(CURDIR)/.vigil $(BIN)/vigil serve --dev --host 127.0.0.1 --port 8000
 
 ## make default-head: train the packaged AI-likelihood head again on the public
 ## fixtures (needs ../shared/fixtures); the README says how small that set is

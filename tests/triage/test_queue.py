@@ -341,3 +341,13 @@ def test_decisions_undos_and_exports_are_in_the_audit_log(case: Case) -> None:
     assert log[0]["details"]["propagations"] == [propagation["id"]]
     assert log[2]["details"]["sha256"] == hashlib.sha256(exported.encode()).hexdigest()
     assert case.run("audit", "verify").exit_code == 0
+
+
+def test_a_cluster_entry_is_its_representative(case: Case) -> None:
+    case.scan()
+    entries = _queue(case)
+    (entry,) = [e for e in entries if e["cluster_kind"] == "near_duplicate"]
+    shown = json.loads(
+        case.run("cluster", "show", str(entry["cluster"]), "--json").output
+    )
+    assert entry["item"] == shown["members"][0]["item"]  # representative first

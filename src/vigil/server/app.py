@@ -26,13 +26,13 @@ from vigil.media.names import display
 from vigil.review.mappings import MappingError
 from vigil.review.taxonomy import AgeBand, AIGenerated, ObservationError, Realism, Sex
 from vigil.server import auth, decisions, images, welfare
+from vigil.server.queuecache import QueueCache
 from vigil.store.audit import AuditAction
 from vigil.store.base import Store
 from vigil.store.records import ItemQuery, ItemView
 from vigil.store.triage import TriageError
 from vigil.store.users import Role, SessionView
 from vigil.triage.assess import assess
-from vigil.triage.queue import QueueEntry, build_queue
 
 QUEUE_PAGE_ROWS = 200
 PUBLIC_PATHS = frozenset({"/login", "/static"})
@@ -53,6 +53,10 @@ class Console:
     templates: Jinja2Templates
     limits: Limits = dataclasses.field(default_factory=Limits)
     reveals: dict[int, Reveal] = dataclasses.field(default_factory=dict)
+    queue: QueueCache = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.queue = QueueCache(self.store)
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
@@ -228,7 +232,7 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
         min_ai: float | None = None,
         max_ai: float | None = None,
     ) -> HTMLResponse:
-        entries = _queue(store, session, scan)
+        entries = console.queue.entries(scan, session.user.username)
         shown = [
             e
             for e in entries
@@ -341,8 +345,11 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
                                {"assessment": made.id, "asked": True})  # fmt: skip
         store.triage.release(view.item_id, username)
         console.reveals.pop(session.id, None)
-        following = [e for e in _queue(store, session, None) if e.sha256 != view.sha256]
-        target = f"/items/{following[0].sha256}" if following else "/queue"
+        console.queue.decided(
+            [view.item_id, *(i for p in decision.propagations for i in p.items)]
+        )
+        following = console.queue.next_item(username, after=view.sha256)
+        target = f"/items/{following.sha256}" if following else "/queue"
         return RedirectResponse(target, status_code=303)
 
     @app.get("/second-opinions", response_class=HTMLResponse)
@@ -386,6 +393,7 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
             if k != "mapping_version" and made.derived[k] != original.derived.get(k)
         )  # fmt: skip
         store.triage.settle(view.item_id)
+        console.queue.decided([view.item_id])
         store.audit.append(username, AuditAction.DECISION, view.sha256, {
             "assessment": made.id, "settles": original.id,
             "supersedes": made.supersedes,
@@ -436,10 +444,6 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
         return RedirectResponse("/queue", status_code=303)
 
 
-def _queue(store: Store, session: SessionView, scan_id: int | None) -> list[QueueEntry]:
-    return build_queue(store, scan_id=scan_id, analyst=session.user.username)
-
-
 def _item(store: Store, sha256: str) -> ItemView:
     view = store.item(sha256.lower()) if len(sha256) == 64 else None
     if view is None:
@@ -460,7 +464,7 @@ def _item_page(
     store, settings = console.store, console.settings
     shown = welfare.view_settings(settings, session.user.settings)
     budget = welfare.exposure(store.audit, session.user.username, settings, _now())
-    clusters = [c for c in store.triage.clusters() if view.item_id in c.members]
+    clusters = store.triage.clusters_of(view.item_id)
     members = {
         v.item_id: v
         for c in clusters

@@ -73,6 +73,23 @@ class TriageStore:
             views = _cluster_views(session, rows)
         return sorted(views, key=lambda c: (-c.size, c.id))
 
+    def clusters_of(self, item_id: int) -> list[ClusterView]:
+        """The clusters (not merged into another) that hold this item."""
+        with Session(self.engine) as session:
+            rows = list(
+                session.scalars(
+                    select(ClusterRow)
+                    .join(
+                        ClusterMemberRow, ClusterMemberRow.cluster_id == ClusterRow.id
+                    )
+                    .where(
+                        ClusterMemberRow.item_id == item_id,
+                        ClusterRow.merged_into_id.is_(None),
+                    )
+                )
+            )
+            return _cluster_views(session, rows)
+
     def cluster(self, cluster_id: int) -> ClusterView | None:
         with Session(self.engine) as session:
             row = session.get(ClusterRow, cluster_id)

@@ -97,7 +97,7 @@ def represented_clusters(store: Store, item_id: int) -> list[ClusterView]:
     this item."""
     return [
         c
-        for c in store.triage.clusters()
+        for c in store.triage.clusters_of(item_id)
         if c.representative == item_id and c.kind != ClusterKind.REPOST
     ]
 

@@ -7,7 +7,8 @@ entry with the rule and the facts that placed it.
   except a sample for quality control and any claimed-AI contradiction, which is
   always queued, and first, whatever the policy says.
 - One entry stands for each near-duplicate or generation-batch cluster: the member
-  the policy ranks first, with how many members are still waiting. A decision on it
+  the policy ranks first (its representative, among members the policy places
+  alike), with how many members are still waiting. A decision on it
   can be applied to the whole cluster (`vigil assess --cluster`).
 - Items another analyst has open are left out of that analyst's colleagues' queues.
 """
@@ -63,6 +64,7 @@ def build_queue(
     policy = policy or default_policy()
     views = list(store.iter_items(ItemQuery(scan_id=scan_id)))
     primary = _primary_clusters(store.triage.clusters())
+    representatives = {c.representative for c in primary.values()}
     held = store.triage.current(v.item_id for v in views)
     claims = store.triage.claims()
     flagged = _linked_to_listed_models(store, scan_id)
@@ -83,7 +85,7 @@ def build_queue(
         placement = policy.place(facts)
         if placement is not None:
             placed.append((facts, placement))
-    return _entries(placed)
+    return _entries(placed, representatives)
 
 
 def _facts(
@@ -109,12 +111,26 @@ def _contradiction(facts: ItemFacts) -> bool:
     return facts.claimed_ai_contradiction is not None
 
 
-def _entries(placed: list[tuple[ItemFacts, Placement]]) -> list[QueueEntry]:
+def _entries(
+    placed: list[tuple[ItemFacts, Placement]], representatives: set[int]
+) -> list[QueueEntry]:
     def order(pair: tuple[ItemFacts, Placement]) -> tuple[t.Any, ...]:
         facts, placement = pair
         return (
             not _contradiction(facts),
             placement.rank,
+            placement.rule.sort_key(facts),
+            facts.sha256,
+        )
+
+    def head_of(pair: tuple[ItemFacts, Placement]) -> tuple[t.Any, ...]:
+        facts, placement = pair
+        # within a cluster, its representative stands for it when the policy
+        # places it as high as any member
+        return (
+            not _contradiction(facts),
+            placement.rank,
+            facts.item_id not in representatives,
             placement.rule.sort_key(facts),
             facts.sha256,
         )
@@ -126,7 +142,7 @@ def _entries(placed: list[tuple[ItemFacts, Placement]]) -> list[QueueEntry]:
             facts.cluster_id if facts.cluster_id is not None else ("item", facts.sha256)
         )
         groups.setdefault(key, []).append(pair)
-    heads = [(min(group, key=order), len(group)) for group in groups.values()]
+    heads = [(min(group, key=head_of), len(group)) for group in groups.values()]
     heads.sort(key=lambda head: order(head[0]))
     return [
         QueueEntry(position, facts, placement, pending)
