@@ -128,3 +128,34 @@ def test_claims_keep_colleagues_off_an_item_until_they_expire(store: Store) -> N
     store.triage.release(a, "ana")
     assert a not in store.triage.claims()
     assert CLAIM_EXPIRY >= dt.timedelta(minutes=5)
+
+
+def test_a_cluster_decision_carries_on_through_members_and_undoes_as_one(
+    store: Store,
+) -> None:
+    from vigil.review.taxonomy import Observations
+    from vigil.triage.assess import assess
+
+    views = list(store.iter_items(ItemQuery()))
+    a, b, c, d = (v.item_id for v in views[:4])
+    sha = {v.item_id: v.sha256 for v in views}
+    batch, near = store.triage.save_clusters(
+        [
+            ClusterChange("generation_batch", "k", a, (a, b)),
+            ClusterChange("near_duplicate", "k", b, (b, c, d)),
+        ]
+    )
+    observed = Observations.from_dict(
+        {
+            "child": "no", "age_band": None, "sex": None, "act": "none",
+            "realism": "photographic", "ai_generated": "no",
+            "outcome": "not_criminal", "reason": "off_remit",
+        }
+    )  # fmt: skip
+    decision = assess(store, sha[a], observed, analyst="x", cluster=True)
+    assert [p.cluster_id for p in decision.propagations] == [batch, near]
+    assert set(store.triage.current([b, c, d])) == {b, c, d}
+    store.triage.undo_propagation(decision.propagations[0].id, "x")
+    assert store.triage.current([b, c, d]) == {}  # the carried-on one is undone too
+    (second,) = store.triage.propagations(ids=[decision.propagations[1].id])
+    assert second.undone_at is not None

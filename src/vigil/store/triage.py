@@ -278,19 +278,36 @@ class TriageStore:
         return self.propagations(ids=[propagation_id])[0]
 
     def undo_propagation(self, propagation_id: int, analyst: str) -> PropagationView:
-        """The assessments a propagation made stop holding (they stay recorded).
+        """The assessments a propagation made stop holding (they stay recorded),
+        and so do those of every propagation made from them (a decision carried on
+        to the clusters its members represent), in one transaction.
 
         Raises:
             TriageError: no such propagation, or it was undone already.
         """
+        now = utcnow()
         with Session(self.engine) as session, session.begin():
             row = session.get(PropagationRow, propagation_id)
             if row is None:
                 raise TriageError(f"no propagation {propagation_id}")
             if row.undone_at is not None:
                 raise TriageError(f"propagation {propagation_id} was undone already")
-            row.undone_at = utcnow()
-            row.undone_by = analyst[:MAX_ANALYST_CHARS]
+            pending = [row]
+            while pending:
+                current = pending.pop()
+                current.undone_at = now
+                current.undone_by = analyst[:MAX_ANALYST_CHARS]
+                made = select(AssessmentRow.id).where(
+                    AssessmentRow.propagation_id == current.id
+                )
+                pending.extend(
+                    session.scalars(
+                        select(PropagationRow).where(
+                            PropagationRow.assessment_id.in_(made),
+                            PropagationRow.undone_at.is_(None),
+                        )
+                    )
+                )
         return self.propagations(ids=[propagation_id])[0]
 
     def propagations(

@@ -86,10 +86,40 @@ def assess(
             second_opinion_of=second_opinion_of,
         )
     )
-    propagations = tuple(
-        store.triage.propagate(c.id, recorded.id, analyst) for c in represented
-    )
-    return Decision(recorded, propagations)
+    return Decision(recorded, tuple(_carry(store, recorded, represented, analyst)))
+
+
+def _carry(
+    store: Store,
+    recorded: AssessmentView,
+    represented: list[ClusterView],
+    analyst: str,
+) -> list[PropagationView]:
+    """Propagate to the clusters the item represents, then on from each member that
+    received the decision to the clusters it represents (a near-duplicate of a
+    batch member is settled too), each cluster once."""
+    made: list[PropagationView] = []
+    seen: set[int] = set()
+    pending = [(recorded.id, c) for c in represented]
+    while pending:
+        source, found = pending.pop(0)
+        if found.id in seen:
+            continue
+        seen.add(found.id)
+        propagation = store.triage.propagate(found.id, source, analyst)
+        made.append(propagation)
+        if not propagation.items:
+            continue
+        copies = store.triage.assessments(item_ids=propagation.items, active_only=True)
+        for copy in copies:
+            if copy.propagation != propagation.id:
+                continue
+            pending.extend(
+                (copy.id, c)
+                for c in represented_clusters(store, copy.item_id)
+                if c.id not in seen
+            )
+    return made
 
 
 def represented_clusters(store: Store, item_id: int) -> list[ClusterView]:
