@@ -10,6 +10,7 @@ import shutil
 import socket
 import threading
 import time
+import typing as t
 
 import pytest
 
@@ -63,6 +64,13 @@ def test_an_analyst_grades_with_the_keyboard_and_a_supervisor_settles(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
         )
         page = browser.new_page(viewport={"width": 1400, "height": 900})
+        confirmed: list[str] = []
+
+        def confirm(dialog: t.Any) -> None:  # a cluster decision asks first
+            confirmed.append(dialog.message)
+            dialog.accept()
+
+        page.on("dialog", confirm)
         _sign_in(page, served, "ana")
         page.goto(f"{served}/queue")
         assert page.locator("table.queue tbody tr").count() >= 3
@@ -88,6 +96,7 @@ def test_an_analyst_grades_with_the_keyboard_and_a_supervisor_settles(
         assert page.locator("#second_opinion").is_checked()
         page.keyboard.press("q")  # ...on "age in question"
         page.wait_for_url(lambda url: url != second)
+        assert not confirmed  # it waits for the second opinion: nothing to confirm
         page.locator("nav form button").click()  # sign out
         page.wait_for_url(f"{served}/login")
 
@@ -97,13 +106,20 @@ def test_an_analyst_grades_with_the_keyboard_and_a_supervisor_settles(
         page.locator("a.open").first.click()
         page.wait_for_selector("text=Settle a second opinion")
         page.screenshot(path=ARTIFACTS / "7-settle.png", full_page=True)
-        page.keyboard.press("a")  # suspected adult
+        page.keyboard.press("a")  # suspected adult, for the whole cluster
         page.wait_for_url(f"{served}/second-opinions")
+        assert confirmed and "more items of the cluster" in confirmed[0]
         assert "No second opinion is waiting" in page.content()
         page.screenshot(path=ARTIFACTS / "8-settled.png", full_page=True)
         browser.close()
     settled = [r for r in console.store.audit.records() if r.details.get("settles")]
     assert len(settled) == 1 and settled[0].actor == "sam"
+    # the settled decision, not the first one, went to the rest of the cluster
+    carried = [
+        a for a in console.store.triage.current().values() if a.source == "propagated"
+    ]
+    assert len(carried) == 2
+    assert {a.observations["reason"] for a in carried} == {"suspected_adult"}
     assert {"login", "view", "reveal", "decision", "second_opinion"} <= {
         r.action for r in console.store.audit.records()
     }

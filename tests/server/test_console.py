@@ -143,3 +143,15 @@ def test_a_file_changed_since_the_scan_is_never_shown(console: Console) -> None:
     sha = console.case.sha["single0"]
     (console.case.folder / "forum" / "single0.png").write_bytes(b"replaced")
     assert client.get(f"/items/{sha}/thumbnail").status_code == 404
+
+
+def test_the_queue_page_filters_and_counts(console: Console) -> None:
+    client = console.signed_in("ana")
+    every = client.get("/queue").text
+    assert "5 waiting" in every and "a possible new victim" in every
+    only = client.get("/queue?rule=claimed_ai_contradiction").text
+    assert "1 waiting" in only and console.case.sha["contradiction"][:16] in only
+    clustered = client.get("/queue?cluster_kind=near_duplicate").text
+    assert "1 waiting" in clustered
+    none = client.get("/queue?min_ai=0.5").text  # nothing has a likelihood here
+    assert "0 waiting" in none and "Nothing waits" in none

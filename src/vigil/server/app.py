@@ -33,6 +33,7 @@ from vigil.store.records import ItemQuery, ItemView
 from vigil.store.triage import TriageError
 from vigil.store.users import Role, SessionView
 from vigil.triage.assess import assess
+from vigil.triage.queue import QueueEntry
 
 QUEUE_PAGE_ROWS = 200
 PUBLIC_PATHS = frozenset({"/login", "/static"})
@@ -232,19 +233,24 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
         min_ai: float | None = None,
         max_ai: float | None = None,
     ) -> HTMLResponse:
-        entries = console.queue.entries(scan, session.user.username)
-        shown = [
-            e
-            for e in entries
-            if (not rule or e.rule == rule)
-            and (not cluster_kind or e.facts.cluster_kind == cluster_kind)
-            and (not evidence or (evidence == "ai") == e.facts.ai_evidence)
-            and _in_range(e.facts.ai_likelihood, min_ai, max_ai)
-        ]
-        rules = sorted({e.rule for e in entries})
+        filtered = bool(rule or cluster_kind or evidence) or (
+            min_ai is not None or max_ai is not None
+        )
+
+        def keep(e: QueueEntry) -> bool:
+            return (
+                (not rule or e.rule == rule)
+                and (not cluster_kind or e.facts.cluster_kind == cluster_kind)
+                and (not evidence or (evidence == "ai") == e.facts.ai_evidence)
+                and _in_range(e.facts.ai_likelihood, min_ai, max_ai)
+            )
+
+        shown, total, rules = console.queue.page(
+            scan, session.user.username, QUEUE_PAGE_ROWS, keep if filtered else None
+        )
         return _page(
             console, request, "queue.html", session,
-            entries=shown[:QUEUE_PAGE_ROWS], total=len(shown), rules=rules,
+            entries=shown, total=total, rules=rules,
             scans=store.list_scans(), filters={
                 "scan": scan, "rule": rule, "cluster_kind": cluster_kind,
                 "evidence": evidence, "min_ai": min_ai, "max_ai": max_ai,
@@ -324,11 +330,14 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
         form = await _form(request, session)
         view = _item(store, sha256)
         username = session.user.username
+        asking = form.get("second_opinion") == "on"
         try:
             observed = decisions.observations(str(form.get("decision") or ""), form)
             decision = assess(
                 store, view.sha256, observed, analyst=username,
-                seconds=_seconds(form), cluster=form.get("cluster") == "on",
+                seconds=_seconds(form),
+                # a decision that waits for a second opinion is not carried on yet
+                cluster=form.get("cluster") == "on" and not asking,
             )  # fmt: skip
         except (ObservationError, MappingError, TriageError) as exc:
             return _item_page(
@@ -339,7 +348,7 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
             "assessment": made.id, "supersedes": made.supersedes,
             "propagations": [p.id for p in decision.propagations], "via": "console",
         })  # fmt: skip
-        if form.get("second_opinion") == "on":
+        if asking:
             store.triage.ask_second_opinion(made.id, username)
             store.audit.append(username, AuditAction.SECOND_OPINION, view.sha256,
                                {"assessment": made.id, "asked": True})  # fmt: skip
@@ -382,7 +391,8 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
         try:
             observed = decisions.observations(str(form.get("decision") or ""), form)
             decision = assess(store, view.sha256, observed, analyst=username,
-                              seconds=_seconds(form))  # fmt: skip
+                              seconds=_seconds(form),
+                              cluster=form.get("cluster") == "on")  # fmt: skip
         except (ObservationError, MappingError, TriageError) as exc:
             return _item_page(
                 console, request, session, view, str(exc), status_code=400
@@ -393,7 +403,9 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
             if k != "mapping_version" and made.derived[k] != original.derived.get(k)
         )  # fmt: skip
         store.triage.settle(view.item_id)
-        console.queue.decided([view.item_id])
+        console.queue.decided(
+            [view.item_id, *(i for p in decision.propagations for i in p.items)]
+        )
         store.audit.append(username, AuditAction.DECISION, view.sha256, {
             "assessment": made.id, "settles": original.id,
             "supersedes": made.supersedes,

@@ -25,6 +25,12 @@ class _Snapshot:
     built: float
     scans: tuple[t.Any, ...]
     entries: list[QueueEntry]
+    ids: frozenset[int] = frozenset()
+    rules: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.ids = frozenset(e.facts.item_id for e in self.entries)
+        self.rules = tuple(sorted({e.rule for e in self.entries}))
 
 
 class QueueCache:
@@ -48,6 +54,34 @@ class QueueCache:
                 or claims[e.facts.item_id].analyst == analyst
             )
         ]
+
+    def page(
+        self,
+        scan_id: int | None,
+        analyst: str,
+        limit: int,
+        keep: t.Callable[[QueueEntry], bool] | None = None,
+    ) -> tuple[list[QueueEntry], int, tuple[str, ...]]:
+        """The first `limit` entries `analyst` sees (those `keep` accepts), how many
+        there are in all, and the rules present. Without `keep` the count comes
+        from sets, not from a pass over every entry."""
+        snapshot = self._snapshot(scan_id)
+        claims = self.store.triage.claims()
+        hidden = (self._decided & snapshot.ids) | {
+            i for i, c in claims.items() if c.analyst != analyst and i in snapshot.ids
+        }
+        shown: list[QueueEntry] = []
+        total = 0 if keep is not None else len(snapshot.ids) - len(hidden)
+        for entry in snapshot.entries:
+            if entry.facts.item_id in hidden or (keep is not None and not keep(entry)):
+                continue
+            if len(shown) < limit:
+                shown.append(entry)
+            elif keep is None:
+                break
+            if keep is not None:
+                total += 1
+        return shown, total, snapshot.rules
 
     def decided(self, item_ids: t.Iterable[int]) -> None:
         """Items just decided here: out of every snapshot at once."""

@@ -22,3 +22,16 @@ document.addEventListener("keydown", function (event) {
     button.click();
   }
 });
+
+// A decision for a whole cluster is confirmed first.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  var box = form.querySelector ? form.querySelector("#cluster") : null;
+  if (!box || !box.checked) return;
+  var asking = form.querySelector("#second_opinion");
+  if (asking && asking.checked) return;  // the cluster waits for the second opinion
+  var others = box.getAttribute("data-others");
+  if (!window.confirm("Apply this decision to " + others + " more items of the cluster?")) {
+    event.preventDefault();
+  }
+});
