@@ -238,19 +238,37 @@ def export(
     writer = t.cast(
         "HashListFormat", context.registry.get("hash_list_format", format_name)()
     )
+    import getpass
+
     chosen = set(hash_types) or None
     with _store(context) as store:
         entries = store.hashlists.export_entries(name)
         try:
             if output is None:
+                hashing = _HashingStream(sys.stdout.buffer)
                 result = write_entries(
-                    writer, entries, sys.stdout.buffer, hash_types=chosen
+                    writer, entries, t.cast(t.BinaryIO, hashing), hash_types=chosen
                 )
             else:
                 with _replacing(output) as stream:
-                    result = write_entries(writer, entries, stream, hash_types=chosen)
+                    hashing = _HashingStream(stream)
+                    result = write_entries(
+                        writer, entries, t.cast(t.BinaryIO, hashing), hash_types=chosen
+                    )
         except FormatError as exc:
             raise click.ClickException(f"{name}: {exc}; nothing exported") from exc
+        store.audit.append(
+            os.environ.get("VIGIL_ANALYST") or getpass.getuser(),
+            "export",
+            f"hash list {name}",
+            {
+                "format": format_name,
+                "sha256": hashing.digest.hexdigest(),
+                "bytes": hashing.bytes,
+                "entries": result.written,
+                "file": output,
+            },
+        )
     skipped = dict(result.skipped)
     note = f"; skipped {_counts(skipped)} ({format_name} cannot carry them" + (
         " or --type left them out)" if chosen else ")"
@@ -259,6 +277,93 @@ def export(
         f"exported {result.written} entries from {name}" + (note if skipped else ""),
         err=True,
     )
+
+
+@hashlist.command("from-assessments")
+@click.option("--list", "list_name", required=True, help="The list to add to.")
+@click.option("--scan", "scan_id", type=int, help="Only this scan's items.")
+@click.option(
+    "--outcome",
+    type=click.Choice(["criminal", "not_criminal", "any"]),
+    default="criminal",
+    show_default=True,
+)
+@click.option("--create", is_flag=True, help="Create the list if it does not exist.")
+@click.option("--analyst", envvar="VIGIL_ANALYST", help="Who (for the audit log).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@pass_context
+def from_assessments(
+    context: Context,
+    list_name: str,
+    scan_id: int | None,
+    outcome: str,
+    create: bool,
+    analyst: str | None,
+    as_json: bool,
+) -> None:
+    """Add the md5, sha1, sha256 and PDQ of every assessed item to a hash list,
+    labelled with what its assessment derived: the Project VIC category (as
+    `vics_<n>`), the AI-generated flag, and as extra fields the UK category, legal
+    route, NCMEC class, INTERPOL eligibility, outcome, mapping version and the
+    assessment. Running it again relabels entries whose assessment was superseded
+    (a new list version); list labels are never turned into entries.
+    """
+    import getpass
+
+    from vigil.reports.lists import entries_from_assessments
+    from vigil.store.hashlists import HashListError
+    from vigil.store.records import ItemQuery
+
+    with _store(context) as store:
+        assessments = store.triage.assessments(scan_id=scan_id, active_only=True)
+        ids = frozenset(a.item_id for a in assessments)
+        items = (
+            {v.item_id: v for v in store.iter_items(ItemQuery(item_ids=ids))}
+            if ids
+            else {}
+        )
+        entries = entries_from_assessments(
+            assessments, items, outcome=None if outcome == "any" else outcome
+        )
+        try:
+            result = store.hashlists.sync_entries(
+                list_name, entries, create={} if create else None
+            )
+        except HashListError as exc:
+            raise click.UsageError(f"{exc} (--create makes it)") from exc
+        store.audit.append(
+            analyst or getpass.getuser(),
+            "hash_list",
+            list_name,
+            {**result.as_dict(), "from": "assessments", "outcome": outcome,
+             "scan": scan_id},
+        )  # fmt: skip
+    if as_json:
+        json_line(result.as_dict())
+    else:
+        click.echo(
+            f"{list_name} v{result.version}: {result.added} added, {result.updated} "
+            f"relabelled, {result.unchanged} unchanged"
+        )
+
+
+class _HashingStream:
+    """Passes writes through and keeps the SHA-256 of what was written."""
+
+    def __init__(self, stream: t.BinaryIO) -> None:
+        import hashlib
+
+        self.stream = stream
+        self.digest = hashlib.sha256()
+        self.bytes = 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.bytes += len(data)
+        return self.stream.write(data)
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 @contextlib.contextmanager

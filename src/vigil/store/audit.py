@@ -40,6 +40,7 @@ class AuditAction(enum.StrEnum):
     SETTINGS = "settings"
     USER = "user"
     BREAK = "break"
+    HASH_LIST = "hash_list"
     SECOND_OPINION = "second_opinion"
 
 

@@ -122,6 +122,18 @@ def validate_threshold(bits: int, hash_type: HashType = PDQ) -> int:
     return bits
 
 
+@dataclasses.dataclass(frozen=True)
+class SyncResult:
+    list_name: str
+    added: int
+    updated: int
+    unchanged: int
+    version: int
+
+    def as_dict(self) -> dict[str, t.Any]:
+        return dataclasses.asdict(self)
+
+
 class HashListStore:
     """Reads and writes hash lists and their entries."""
 
@@ -268,6 +280,71 @@ class HashListStore:
             conflict_count=len(conflicts),
             conflicts=tuple(conflicts[:REPORTED_CONFLICTS]),
         )
+
+    def sync_entries(
+        self,
+        name: str,
+        entries: t.Iterable[HashEntry],
+        *,
+        create: t.Mapping[str, int] | None = None,
+        hash_types: HashTypes = BUILTIN,
+    ) -> "SyncResult":
+        """Make the list hold these entries with these labels, in one transaction:
+        new ones are added, stored ones whose labels changed are updated (a
+        superseded assessment updates its entries), and the list gets a new version
+        when anything changed. Entries not given are left as they are.
+
+        Raises:
+            HashListError: no such list (and no `create`).
+            ValueError: a malformed hash.
+        """
+        from vigil.matching.base import normalise_hash
+
+        wanted: dict[tuple[str, str], HashEntry] = {}
+        for entry in entries:
+            value = normalise_hash(entry.hash_type, entry.value)
+            wanted[(entry.hash_type, value)] = dataclasses.replace(entry, value=value)
+        added = updated = 0
+        with Session(self.engine) as session, session.begin():
+            found = _find(session, name)
+            if found is None and create is not None:
+                found = _new_row(
+                    session, name, thresholds=create, hash_types=hash_types
+                )
+            row = found or _row(session, name)
+            new_version = row.version + 1
+            stored = {
+                (e.hash_type, e.value): e
+                for e in session.scalars(
+                    select(HashEntryRow).where(HashEntryRow.list_id == row.id)
+                )
+            }
+            for key, entry in wanted.items():
+                have = stored.get(key)
+                values = _staged_values(entry)
+                if have is None:
+                    session.add(
+                        HashEntryRow(
+                            list_id=row.id,
+                            hash_type=entry.hash_type,
+                            value=entry.value,
+                            status="active",
+                            added_in_version=new_version,
+                            **values,
+                        )
+                    )
+                    added += 1
+                    continue
+                labels = ("category", "ai_generated", "comment", "extra")
+                if any(getattr(have, k) != values[k] for k in labels):
+                    for k in labels:
+                        setattr(have, k, values[k])
+                    updated += 1
+            if added or updated:
+                row.version = new_version
+                row.updated_at = utcnow()
+            version = row.version
+        return SyncResult(name, added, updated, len(wanted) - added - updated, version)
 
     def export_entries(self, name: str) -> t.Iterator[HashEntry]:
         """Every entry of the list, streamed, in insertion order."""

@@ -1,0 +1,1 @@
+"""Statistics, charts, reports, exports from assessments, and CyberTipline files."""
