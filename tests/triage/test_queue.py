@@ -351,3 +351,18 @@ def test_a_cluster_entry_is_its_representative(case: Case) -> None:
         case.run("cluster", "show", str(entry["cluster"]), "--json").output
     )
     assert entry["item"] == shown["members"][0]["item"]  # representative first
+
+
+def test_once_the_representative_is_decided_the_next_member_carries_the_cluster(
+    case: Case,
+) -> None:
+    case.scan()
+    entries = _queue(case)
+    (entry,) = [e for e in entries if e["cluster_kind"] == "near_duplicate"]
+    _assess(case, entry["item"])  # the representative alone, not the cluster
+    (next_entry,) = [e for e in _queue(case) if e["cluster"] == entry["cluster"]]
+    assert next_entry["item"] != entry["item"] and next_entry["pending"] == 2
+    decision = _assess(case, next_entry["item"], "--cluster")
+    (propagation,) = decision["propagations"]
+    assert len(propagation["items"]) == 1  # the last member; the first kept its own
+    assert not [e for e in _queue(case) if e["cluster"] == entry["cluster"]]

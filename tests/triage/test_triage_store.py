@@ -99,20 +99,20 @@ def test_assessments_are_append_only_with_supersede_and_second_opinion(
         store.triage.add_assessment(_new(10**9))
 
 
-def test_a_propagation_needs_the_representative_and_skips_decided_members(
+def test_a_propagation_needs_a_member_and_skips_decided_members(
     store: Store,
 ) -> None:
-    a, b, c, *_ = _ids(store)
+    a, b, c, d, *_ = _ids(store)
     (cluster,) = store.triage.save_clusters(
         [ClusterChange("near_duplicate", "k", a, (a, b, c))]
     )
     own = store.triage.add_assessment(_new(c))
-    wrong = store.triage.add_assessment(_new(b))
-    with pytest.raises(TriageError, match="representative"):
+    wrong = store.triage.add_assessment(_new(d))
+    with pytest.raises(TriageError, match="not of a member"):
         store.triage.propagate(cluster, wrong.id, "x")
     decided = store.triage.add_assessment(_new(a))
     made = store.triage.propagate(cluster, decided.id, "x")
-    assert made.items == ()  # b and c had assessments of their own
+    assert made.items == (b,)  # c had an assessment of its own
     assert store.triage.current([c])[c].id == own.id
 
 

@@ -32,7 +32,7 @@ from vigil.store.base import Store
 from vigil.store.records import ItemQuery, ItemView
 from vigil.store.triage import TriageError
 from vigil.store.users import Role, SessionView
-from vigil.triage.assess import assess
+from vigil.triage.assess import assess, represented_clusters
 from vigil.triage.queue import QueueEntry
 
 QUEUE_PAGE_ROWS = 200
@@ -492,6 +492,7 @@ def _item_page(
         console, request, "item.html", session, status_code=status_code,
         item=view, shown=shown, budget=budget, error=error, clusters=clusters,
         members=members, held=held, original=original,
+        represented=represented_clusters(store, view.item_id),
         presets=decisions.PRESETS, age_bands=[a.value for a in AgeBand],
         sexes=[s.value for s in Sex], realisms=[r.value for r in Realism],
         ai_values=[a.value for a in AIGenerated], opened=f"{time.time():.3f}",

@@ -226,12 +226,15 @@ class TriageStore:
     def propagate(
         self, cluster_id: int, assessment_id: int, analyst: str
     ) -> PropagationView:
-        """Apply an assessment of the cluster's representative to every other member
-        that has no assessment of its own yet, recorded as propagated.
+        """Apply an assessment of one member (the representative, or the member
+        that stands for the cluster once the representative is decided) to every
+        other member that has no assessment of its own yet, recorded as propagated.
+        Which members may carry a decision is triage's rule
+        (`vigil.triage.assess.carried_clusters`).
 
         Raises:
             TriageError: unknown cluster or assessment, or the assessment is not of
-                the cluster's representative or no longer holds.
+                a member of the cluster or no longer holds.
         """
         cluster = self.cluster(cluster_id)
         if cluster is None:
@@ -240,10 +243,9 @@ class TriageStore:
         if not source:
             raise TriageError(f"no assessment {assessment_id}")
         origin = source[0]
-        if origin.item_id != cluster.representative:
+        if origin.item_id not in cluster.members:
             raise TriageError(
-                f"assessment {assessment_id} is not of cluster {cluster_id}'s "
-                "representative"
+                f"assessment {assessment_id} is not of a member of cluster {cluster_id}"
             )
         if not origin.active:
             raise TriageError(f"assessment {assessment_id} no longer holds")

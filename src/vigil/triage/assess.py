@@ -123,13 +123,18 @@ def _carry(
 
 
 def represented_clusters(store: Store, item_id: int) -> list[ClusterView]:
-    """The near-duplicate and generation-batch clusters whose representative is
-    this item."""
-    return [
-        c
-        for c in store.triage.clusters_of(item_id)
-        if c.representative == item_id and c.kind != ClusterKind.REPOST
-    ]
+    """The near-duplicate and generation-batch clusters this item stands for: those
+    it represents, and those whose representative is decided already (assessed, or
+    labelled from a hash list), where the queue shows another member in its place."""
+    found = []
+    for cluster in store.triage.clusters_of(item_id):
+        if cluster.kind == ClusterKind.REPOST:
+            continue
+        if cluster.representative == item_id or store.triage.current(
+            [cluster.representative]
+        ):
+            found.append(cluster)
+    return found
 
 
 def rederive(
