@@ -11,7 +11,13 @@ from vigil.server.app import create_app
 
 SHA = "0" * 64
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
-SUPERVISOR_ONLY = {("GET", "/second-opinions"), ("POST", "/items/{sha256}/settle")}
+SUPERVISOR_ONLY = {
+    ("GET", "/second-opinions"),
+    ("POST", "/items/{sha256}/settle"),
+    ("GET", "/report"),
+    ("GET", "/report/charts/{name}.png"),
+    ("GET", "/report/report.css"),
+}
 
 
 def _routes(console: Console) -> list[tuple[str, str]]:
@@ -39,8 +45,10 @@ def test_every_route_refuses_without_a_session(console: Console) -> None:
     for method, path in _routes(console):
         if (method, path) in PUBLIC:
             continue
-        response = client.request(method, path.replace("{sha256}", SHA))
-        if method == "GET" and not path.endswith("thumbnail"):
+        response = client.request(
+            method, path.replace("{sha256}", SHA).replace("{name}", "sex")
+        )
+        if method == "GET" and not path.endswith(("thumbnail", ".png", ".css")):
             assert response.status_code == 303, (method, path)
             assert response.headers["location"] == "/login"
         else:
@@ -52,11 +60,18 @@ def test_supervisor_routes_refuse_an_analyst(console: Console) -> None:
     csrf = csrf_of(client.get("/settings").text)
     for method, path in SUPERVISOR_ONLY:
         response = client.request(
-            method, path.replace("{sha256}", SHA), data={"csrf": csrf}
+            method,
+            path.replace("{sha256}", SHA).replace("{name}", "sex"),
+            data={"csrf": csrf},
         )
         assert response.status_code == 403, (method, path)
     supervisor = console.signed_in("sam")
     assert supervisor.get("/second-opinions").status_code == 200
+    page = supervisor.get("/report")
+    assert page.status_code == 200 and "Vigil report: scan" in page.text
+    chart = supervisor.get("/report/charts/uk_category.png")
+    assert chart.status_code == 200 and chart.content[:4] == b"\x89PNG"
+    assert supervisor.get("/report/charts/nope.png").status_code == 404
 
 
 def test_every_post_needs_the_csrf_token(console: Console) -> None:

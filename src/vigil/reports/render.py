@@ -58,8 +58,11 @@ def chart_png(report: Report, name: str) -> bytes:
     return buffer.getvalue()
 
 
-def html(report: Report, chart_src: t.Callable[[str], str]) -> str:
-    """The report page; `chart_src(name)` says where each chart's PNG is."""
+def html(
+    report: Report, chart_src: t.Callable[[str], str], stylesheet: str | None = None
+) -> str:
+    """The report page; `chart_src(name)` says where each chart's PNG is, and
+    `stylesheet` where its CSS is (None: inline, for a file opened on its own)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     folder = str(files("vigil.reports") / "templates")
@@ -73,7 +76,13 @@ def html(report: Report, chart_src: t.Callable[[str], str]) -> str:
         charts=[(name, title, chart_src(name)) for name, title in CHARTS],
         ordered=ordered,
         percent=_percent,
+        stylesheet=stylesheet,
     )
+
+
+def stylesheet() -> str:
+    """The report's CSS, for a page that may not carry inline styles."""
+    return (files("vigil.reports") / "templates" / "report.css").read_text()
 
 
 def write_report(report: Report, out: pathlib.Path) -> list[pathlib.Path]:

@@ -35,6 +35,9 @@ from vigil.store.users import Role, SessionView
 from vigil.triage.assess import assess, represented_clusters
 from vigil.triage.queue import QueueEntry
 
+if t.TYPE_CHECKING:
+    from vigil.reports.statistics import Report
+
 QUEUE_PAGE_ROWS = 200
 PUBLIC_PATHS = frozenset({"/login", "/static"})
 
@@ -89,7 +92,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @app.exception_handler(auth.NotSignedIn)
     async def not_signed_in(request: Request, _exc: auth.NotSignedIn) -> Response:
-        if request.method == "GET" and not request.url.path.endswith("/thumbnail"):
+        if request.method == "GET" and not request.url.path.endswith(
+            ("/thumbnail", ".png", ".css")
+        ):
             return RedirectResponse("/login", status_code=303)
         return Response("sign in first", status_code=401)
 
@@ -413,6 +418,42 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
         })  # fmt: skip
         return RedirectResponse("/second-opinions", status_code=303)
 
+    @app.get("/report", response_class=HTMLResponse)
+    def report_page(
+        session: SessionView = Depends(supervisor), scan: int | None = None
+    ) -> HTMLResponse:
+        from vigil.reports.render import html
+
+        made = _report(store, scan)
+        store.audit.append(
+            session.user.username, AuditAction.VIEW, f"report scan {made.scan_id}"
+        )
+        return HTMLResponse(
+            html(
+                made,
+                lambda name: f"/report/charts/{name}.png?scan={made.scan_id}",
+                stylesheet="/report/report.css",
+            )
+        )
+
+    @app.get("/report/report.css")
+    def report_css(_session: SessionView = Depends(supervisor)) -> Response:
+        from vigil.reports.render import stylesheet
+
+        return Response(stylesheet(), media_type="text/css")
+
+    @app.get("/report/charts/{name}.png")
+    def report_chart(
+        name: str,
+        _session: SessionView = Depends(supervisor),
+        scan: int | None = None,
+    ) -> Response:
+        from vigil.reports.render import CHARTS, chart_png
+
+        if name not in dict(CHARTS):
+            return Response("no such chart", status_code=404)
+        return Response(chart_png(_report(store, scan), name), media_type="image/png")
+
     @app.get("/settings", response_class=HTMLResponse)
     def settings_page(
         request: Request,
@@ -454,6 +495,20 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
         await _form(request, session)
         store.audit.append(session.user.username, AuditAction.BREAK)
         return RedirectResponse("/queue", status_code=303)
+
+
+def _report(store: Store, scan: int | None) -> "Report":
+    from fastapi import HTTPException
+
+    from vigil.reports.statistics import build_report
+
+    scans = store.list_scans()
+    if not scans:
+        raise HTTPException(status_code=404, detail="no scans yet")
+    chosen = scan if scan is not None else scans[-1].id
+    if store.get_scan(chosen) is None:
+        raise HTTPException(status_code=404, detail="no such scan")
+    return build_report(store, chosen)
 
 
 def _item(store: Store, sha256: str) -> ItemView:
