@@ -155,3 +155,26 @@ def test_the_queue_page_filters_and_counts(console: Console) -> None:
     assert "1 waiting" in clustered
     none = client.get("/queue?min_ai=0.5").text  # nothing has a likelihood here
     assert "0 waiting" in none and "Nothing waits" in none
+
+
+def test_the_derived_schemes_show_as_the_analyst_chooses(console: Console) -> None:
+    client = console.signed_in("ana")
+    page = client.get(f"/items/{console.case.sha['single0']}").text
+    assert 'hx-get="/derive"' in page and "What each key derives" in page
+    choices = {
+        "age_band": "7-10",
+        "sex": "unclear",
+        "realism": "photorealistic_synthetic",
+        "ai_generated": "yes",
+        "ai_evidence": "C2PA",
+    }
+    chosen = client.get("/derive", params=choices).text
+    row = chosen.split("Criminal, category C", 1)[1].split("</tr>", 1)[0]
+    assert "poca 1978 pseudo photograph" in row and "A2" in row and ">no<" in row
+    bare = client.get("/derive", params={"realism": "photographic"}).text
+    assert "needs:" in bare  # a criminal key needs the age band and sex first
+
+
+def test_dev_mode_refuses_a_host_that_is_not_loopback(console: Console) -> None:
+    done = console.case.run("serve", "--dev", "--host", "0.0.0.0")  # noqa: S104
+    assert done.exit_code == 2 and "loopback only" in done.output

@@ -36,6 +36,7 @@ def test_every_route_is_known_to_this_test(console: Console) -> None:
         ("GET", "/items/{sha256}/thumbnail"), ("POST", "/items/{sha256}/reveal"),
         ("POST", "/items/{sha256}/assess"), ("GET", "/settings"),
         ("POST", "/settings"), ("POST", "/break"), ("POST", "/logout"),
+        ("GET", "/derive"),
     }  # fmt: skip
     assert routes == known, "a new route: add it here with the role it needs"
 

@@ -366,6 +366,14 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
         target = f"/items/{following.sha256}" if following else "/queue"
         return RedirectResponse(target, status_code=303)
 
+    @app.get("/derive", response_class=HTMLResponse)
+    def derive_preview(
+        request: Request, session: SessionView = Depends(analyst)
+    ) -> HTMLResponse:
+        """What each one-key decision would derive with the form's choices."""
+        return _page(console, request, "_derived.html", session,
+                     rows=_derived_rows(dict(request.query_params)))  # fmt: skip
+
     @app.get("/second-opinions", response_class=HTMLResponse)
     def second_opinions(
         request: Request,
@@ -552,6 +560,9 @@ def _item_page(
         sexes=[s.value for s in Sex], realisms=[r.value for r in Realism],
         ai_values=[a.value for a in AIGenerated], opened=f"{time.time():.3f}",
         triggers=(prompt.details.get("triggers", []) if prompt else []),
+        derived_rows=_derived_rows(
+            {"ai_generated": "yes" if view.is_ai else "no", "realism": "photographic"}
+        ),
         image_hidden=shown.hash_only or budget.over_budget,
     )  # fmt: skip
 
@@ -574,6 +585,20 @@ def highlight(text: str, triggers: t.Sequence[t.Any], field: str) -> Markup:
         at = end
     out.append(escape(display(text[at:])))
     return Markup("").join(out)
+
+
+def _derived_rows(form: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+    from vigil.review.mappings import derive
+    from vigil.review.taxonomy import check
+
+    rows = []
+    for preset in decisions.PRESETS:
+        try:
+            derived = derive(check(decisions.observations(preset.name, form))).as_dict()
+            rows.append({"preset": preset, "derived": derived, "problem": None})
+        except (ObservationError, MappingError) as exc:
+            rows.append({"preset": preset, "derived": None, "problem": str(exc)})
+    return rows
 
 
 def _seconds(form: FormData) -> float | None:
