@@ -7,12 +7,10 @@ import typing as t
 
 import pytest
 
+from paths import DATA, REPO, SHARED
 from vigil.store.store import SQLStore as Store
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-# VIGIL_SHARED_DIR lets a run pretend ../shared is elsewhere (or absent).
-SHARED = pathlib.Path(os.environ.get("VIGIL_SHARED_DIR", REPO.parent / "shared"))
-DATA = REPO / "tests" / "data"
+__all__ = ["DATA", "REPO", "SHARED"]
 
 
 @pytest.fixture(scope="session")

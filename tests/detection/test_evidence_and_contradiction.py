@@ -7,7 +7,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from conftest import DATA
+from paths import DATA
 from vigil.cli import cli
 from vigil.detection.base import Decisiveness, Detection, DetectionInput
 from vigil.detection.evidence import EvidenceDetector

@@ -3,7 +3,7 @@ import pathlib
 
 from click.testing import CliRunner
 
-from conftest import DATA
+from paths import DATA
 from vigil._cli_prompts import prompt
 from vigil.exitcodes import ExitCode
 from vigil.prompts import semantic

@@ -2,7 +2,7 @@ import pathlib
 
 import pytest
 
-from conftest import DATA, SHARED
+from paths import DATA, SHARED
 from vigil.prompts import Decision, PromptFilter
 from vigil.prompts.evaluate import (
     EvalDataError,

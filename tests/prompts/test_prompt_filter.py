@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import DATA
+from paths import DATA
 from vigil.prompts import Decision, PromptFilter, PromptVerdict
 from vigil.prompts.filter import (
     BLOCK_SCORE,

@@ -7,7 +7,7 @@ import pathlib
 import pytest
 from golden_scan import run_golden_scan
 
-from conftest import DATA, SHARED
+from paths import DATA, SHARED
 
 CASES = {
     "shared": (SHARED / "fixtures", DATA / "golden" / "shared-fixtures-scan.json"),
