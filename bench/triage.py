@@ -60,7 +60,7 @@ from vigil.store import open_store
 from vigil.store.base import Store
 from vigil.store.records import AssessmentSource, ItemQuery
 from vigil.store.triage import TriageError
-from vigil.triage.assess import assess
+from vigil.triage.assess import assess, represented_clusters
 from vigil.triage.clusters import ClusterItem, ClusterKind, clusters, near_duplicates
 from vigil.triage.queue import QueueEntry, build_queue
 from vigil.triage.update import refresh
@@ -431,9 +431,10 @@ def _decide(
     )
     target, whole = item_id, False
     if cluster is not None:
-        if cluster.representative == item_id:
-            whole = True
-        else:
+        # the representative carries the cluster; so does the member the queue
+        # shows once the representative is decided (vigil assess --cluster)
+        whole = bool(represented_clusters(store, item_id))
+        if cluster.representative != item_id:
             found.heads_not_representative += 1
             if found.strategy == "representative":
                 held = store.triage.current([cluster.representative])
@@ -725,8 +726,9 @@ def _report(
         if found.fallbacks:
             print(f"  {found.fallbacks} representatives refused --cluster")
     print(
-        "  queue_head: decides the first entry, with --cluster when it is its "
-        "cluster's representative;\n  representative: assesses that "
+        "  queue_head: decides the first entry, with --cluster when it carries its "
+        "cluster (it is the representative, or the representative is decided);\n"
+        "  representative: assesses that "
         "representative with --cluster instead when it is still undecided;\n"
         "  head!=rep: first entries of a cluster that were not its representative; "
         "mate done: decisions\n  on items with a cluster-mate already decided "
