@@ -3,11 +3,13 @@ at a time, a one-key decision that lands on the next item, a second opinion that
 supervisor settles, and every view, reveal and decision in the audit log."""
 
 import io
+import pathlib
 import re
 
 from PIL import Image
 
 from console_case import Console, csrf_of
+from vigil.store.records import ItemQuery
 
 
 def _png(data: bytes) -> Image.Image:
@@ -178,3 +180,44 @@ def test_the_derived_schemes_show_as_the_analyst_chooses(console: Console) -> No
 def test_dev_mode_refuses_a_host_that_is_not_loopback(console: Console) -> None:
     done = console.case.run("serve", "--dev", "--host", "0.0.0.0")  # noqa: S104
     assert done.exit_code == 2 and "loopback only" in done.output
+
+
+def test_the_item_page_names_the_model_files_an_image_was_made_with(
+    tmp_path: pathlib.Path,
+) -> None:
+    from click.testing import CliRunner
+    from fastapi.testclient import TestClient
+
+    from console_case import PASSWORD
+    from vigil.cli import cli
+    from vigil.config import Settings
+    from vigil.demo import build_demo
+    from vigil.server.app import create_app
+    from vigil.server.auth import hash_password
+    from vigil.store import open_store
+    from vigil.store.users import Role
+
+    build_demo(tmp_path / "demo")
+    env = {"VIGIL_HOME": str(tmp_path / "home")}
+    scan = ["scan", "--engine", "inline", "--no-progress", str(tmp_path / "demo")]
+    assert CliRunner().invoke(cli, scan, env=env).exit_code == 0
+    store = open_store(f"sqlite:///{tmp_path / 'home' / 'vigil.sqlite3'}")
+    store.users.add("ana", hash_password(PASSWORD), Role.ANALYST)
+    (link, *_) = store.model_links(1)
+    (image,) = [
+        v
+        for v in store.iter_items(ItemQuery())
+        if link.image in {p.label for p in v.locations}
+    ]
+    settings = Settings(home=tmp_path / "home", dev_mode=True)
+    client = TestClient(create_app(settings, store))
+    page = client.get("/login")
+    client.post(
+        "/login",
+        data={"username": "ana", "password": PASSWORD, "csrf": csrf_of(page.text)},
+    )
+    shown = client.get(f"/items/{image.sha256}").text
+    assert (
+        "Model files and listed models it names" in shown and link.hash_value in shown
+    )
+    store.close()

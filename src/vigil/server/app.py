@@ -551,11 +551,19 @@ def _item_page(
     if view.item_id in waiting:
         (original,) = store.triage.assessments(ids=[waiting[view.item_id]])
     prompt = view.score("prompt_risk")
+    labels = {place.label for place in view.locations}
+    links = [
+        link
+        for scan_id in sorted({place.scan_id for place in view.locations})
+        for link in store.model_links(scan_id)
+        if link.image in labels
+    ]
     return _page(
         console, request, "item.html", session, status_code=status_code,
         item=view, shown=shown, budget=budget, error=error, clusters=clusters,
         members=members, held=held, original=original,
         represented=represented_clusters(store, view.item_id),
+        model_links=links,
         presets=decisions.PRESETS, age_bands=[a.value for a in AgeBand],
         sexes=[s.value for s in Sex], realisms=[r.value for r in Realism],
         ai_values=[a.value for a in AIGenerated], opened=f"{time.time():.3f}",
