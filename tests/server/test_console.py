@@ -221,3 +221,40 @@ def test_the_item_page_names_the_model_files_an_image_was_made_with(
         "Model files and listed models it names" in shown and link.hash_value in shown
     )
     store.close()
+
+
+def test_an_analyst_gives_a_second_opinion_and_the_supervisor_sees_it_differ(
+    console: Console,
+) -> None:
+    from console_case import PASSWORD
+    from vigil.server.auth import hash_password
+    from vigil.store.users import Role
+
+    console.store.users.add("bea", hash_password(PASSWORD), Role.ANALYST)
+    asking = console.signed_in("ana")
+    sha = console.case.sha["single2"]
+    page = asking.get(f"/items/{sha}").text
+    asking.post(
+        f"/items/{sha}/assess",
+        data={"csrf": csrf_of(page), "decision": "adult", "second_opinion": "on"},
+    )
+    mine = asking.get(f"/items/{sha}").text  # the asker cannot answer herself
+    assert "Give a second opinion" not in mine
+    refused = asking.post(
+        f"/items/{sha}/opinion", data={"csrf": csrf_of(mine), "decision": "adult"}
+    )
+    assert refused.status_code == 409
+    other = console.signed_in("bea")
+    listed = other.get("/second-opinions").text
+    assert "Give an opinion" in listed
+    item = other.get(f"/items/{sha}").text
+    assert "Give a second opinion" in item and f"/items/{sha}/opinion" in item
+    given = other.post(
+        f"/items/{sha}/opinion",
+        data={"csrf": csrf_of(item), "decision": "age_in_question"},
+    )
+    assert given.status_code == 303
+    held = [a for a in console.store.triage.current().values() if a.sha256 == sha]
+    assert held[0].analyst == "ana"  # an opinion decides nothing
+    supervisor = console.signed_in("sam").get("/second-opinions").text
+    assert "differs on project_vic" in supervisor and "Settle" in supervisor

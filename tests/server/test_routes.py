@@ -12,7 +12,6 @@ from vigil.server.app import create_app
 SHA = "0" * 64
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
 SUPERVISOR_ONLY = {
-    ("GET", "/second-opinions"),
     ("POST", "/items/{sha256}/settle"),
     ("GET", "/report"),
     ("GET", "/report/charts/{name}.png"),
@@ -36,7 +35,8 @@ def test_every_route_is_known_to_this_test(console: Console) -> None:
         ("GET", "/items/{sha256}/thumbnail"), ("POST", "/items/{sha256}/reveal"),
         ("POST", "/items/{sha256}/assess"), ("GET", "/settings"),
         ("POST", "/settings"), ("POST", "/break"), ("POST", "/logout"),
-        ("GET", "/derive"),
+        ("GET", "/derive"), ("GET", "/second-opinions"),
+        ("POST", "/items/{sha256}/opinion"),
     }  # fmt: skip
     assert routes == known, "a new route: add it here with the role it needs"
 

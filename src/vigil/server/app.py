@@ -377,14 +377,41 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
     @app.get("/second-opinions", response_class=HTMLResponse)
     def second_opinions(
         request: Request,
-        session: SessionView = Depends(supervisor),
+        session: SessionView = Depends(analyst),
     ) -> HTMLResponse:
-        waiting = []
-        for item_id, assessment_id, asked_by, since in store.triage.second_opinions():
-            (made,) = store.triage.assessments(ids=[assessment_id])
-            waiting.append({"assessment": made, "asked_by": asked_by, "since": since,
-                            "item_id": item_id})  # fmt: skip
-        return _page(console, request, "second_opinions.html", session, waiting=waiting)
+        """Decisions waiting for a second opinion, with the opinions given and
+        where they disagree; analysts give opinions, supervisors settle."""
+        return _page(console, request, "second_opinions.html", session,
+                     waiting=_waiting(store))  # fmt: skip
+
+    @app.post("/items/{sha256}/opinion")
+    async def give_opinion(
+        request: Request,
+        sha256: str,
+        session: SessionView = Depends(analyst),
+    ) -> Response:
+        form = await _form(request, session)
+        view = _item(store, sha256)
+        asked = {i: (a, who) for i, a, who, _ in store.triage.second_opinions()}
+        username = session.user.username
+        if view.item_id not in asked or asked[view.item_id][1] == username:
+            return Response(
+                "no second opinion is asked of you on this item", status_code=409
+            )
+        try:
+            observed = decisions.observations(str(form.get("decision") or ""), form)
+            decision = assess(store, view.sha256, observed, analyst=username,
+                              seconds=_seconds(form),
+                              second_opinion_of=asked[view.item_id][0])  # fmt: skip
+        except (ObservationError, MappingError, TriageError) as exc:
+            return _item_page(
+                console, request, session, view, str(exc), status_code=400
+            )
+        store.audit.append(username, AuditAction.SECOND_OPINION, view.sha256, {
+            "assessment": decision.assessment.id, "on": asked[view.item_id][0],
+            "via": "console",
+        })  # fmt: skip
+        return RedirectResponse("/second-opinions", status_code=303)
 
     @app.post("/items/{sha256}/settle")
     async def settle(
@@ -411,10 +438,7 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
                 console, request, session, view, str(exc), status_code=400
             )
         made = decision.assessment
-        differs = sorted(
-            k for k in made.derived
-            if k != "mapping_version" and made.derived[k] != original.derived.get(k)
-        )  # fmt: skip
+        differs = _differences(made.derived, original.derived)
         store.triage.settle(view.item_id)
         console.queue.decided(
             [view.item_id, *(i for p in decision.propagations for i in p.items)]
@@ -503,6 +527,26 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
         await _form(request, session)
         store.audit.append(session.user.username, AuditAction.BREAK)
         return RedirectResponse("/queue", status_code=303)
+
+
+def _differences(a: t.Mapping[str, t.Any], b: t.Mapping[str, t.Any]) -> list[str]:
+    return sorted(k for k in a if k != "mapping_version" and a[k] != b.get(k))
+
+
+def _waiting(store: Store) -> list[dict[str, t.Any]]:
+    rows = []
+    for item_id, assessment_id, asked_by, since in store.triage.second_opinions():
+        (made,) = store.triage.assessments(ids=[assessment_id])
+        opinions = [
+            {"assessment": o, "differs": _differences(o.derived, made.derived)}
+            for o in store.triage.assessments(item_ids=[item_id])
+            if o.second_opinion_of == assessment_id
+        ]
+        rows.append({"assessment": made, "asked_by": asked_by, "since": since,
+                     "item_id": item_id, "opinions": opinions,
+                     "disagree": any(o["differs"] for o in opinions)})  # fmt: skip
+    rows.sort(key=lambda r: (not r["disagree"], r["since"]))  # disagreements first
+    return rows
 
 
 def _report(store: Store, scan: int | None) -> "Report":
