@@ -429,3 +429,16 @@ def test_load_mapping_bounds_the_file_size(tmp_path: pathlib.Path) -> None:
     path.write_bytes(b"#" * (MAX_MAPPING_BYTES * 2))
     with pytest.raises(MappingError, match="larger than"):
         load_mapping(path)
+
+
+def test_a_mapping_path_that_is_a_fifo_is_refused_without_blocking(
+    tmp_path: pathlib.Path,
+) -> None:
+    import os
+
+    from vigil.review.mappings import MappingError, load_mapping
+
+    fifo = tmp_path / "mapping.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(MappingError, match="not a regular file"):
+        load_mapping(fifo)

@@ -2,6 +2,7 @@
 ordering within a rule, QC sampling, and refusals of a bad policy file."""
 
 import dataclasses
+import pathlib
 
 import pytest
 
@@ -111,3 +112,16 @@ def test_every_fact_the_default_policy_names_exists() -> None:
         for condition in (*rule.when, *rule.any):
             assert condition.fact in FACT_NAMES
         assert all(o.lstrip("-") in FACT_NAMES for o in rule.order)
+
+
+def test_a_policy_path_that_is_a_fifo_is_refused_without_blocking(
+    tmp_path: pathlib.Path,
+) -> None:
+    import os
+
+    from vigil.triage.priority import load_policy
+
+    fifo = tmp_path / "policy.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(PolicyError, match="not a regular file"):
+        load_policy(fifo)

@@ -110,10 +110,16 @@ class Head:
     def load(cls, path: pathlib.Path) -> "Head":
         """Raises:
         HeadError: not a head file, another version, or inconsistent."""
+        from vigil.media.errors import NotRegularFileError
+        from vigil.media.files import read_regular
+
         try:
-            if path.stat().st_size > MAX_HEAD_BYTES:
+            raw = read_regular(path, MAX_HEAD_BYTES)
+            if len(raw) > MAX_HEAD_BYTES:
                 raise HeadError(f"{path}: over {MAX_HEAD_BYTES} bytes")
-            data = json.loads(path.read_text())
+            data = json.loads(raw.decode("utf-8"))
+        except NotRegularFileError as exc:
+            raise HeadError(f"{path}: {exc}") from exc
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise HeadError(f"{path}: cannot read the head: {exc}") from exc
         if not isinstance(data, dict) or data.get("format") != HEAD_FORMAT:

@@ -11,8 +11,6 @@ import dataclasses
 import io
 import os
 import pathlib
-import stat as stat_module
-import typing as t
 
 from vigil.hashing.base import HashResult, StreamHasher
 from vigil.hashing.digest import digest_bytes, digest_stream
@@ -25,8 +23,8 @@ from vigil.media.errors import (
     FileTooLargeError,
     FileVanishedError,
     MediaError,
-    NotRegularFileError,
 )
+from vigil.media.files import open_regular
 from vigil.media.sniff import SNIFF_BYTES, sniff_bytes, sniff_path, sniff_stream
 from vigil.media.subject import Subject
 from vigil.pipeline.config import WorkConfig
@@ -110,40 +108,6 @@ def _process_file(path: str, config: WorkConfig) -> FileOutcome:
     return FileOutcome(
         path=path, items=tuple(items), errors=tuple(errors), bytes_read=digest.size
     )
-
-
-def open_regular(path: str) -> t.BinaryIO:
-    """Open a regular file for reading; anything else (a FIFO, a device, a socket,
-    a directory) is refused at once, without blocking and without reading.
-
-    Raises:
-        NotRegularFileError: not a regular file.
-        OSError: it cannot be opened.
-    """
-    descriptor = os.open(path, os.O_RDONLY | _NONBLOCK)
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat_module.S_ISREG(mode):
-            raise NotRegularFileError(f"not a regular file ({_file_type(mode)})")
-        if _NONBLOCK:  # back to blocking reads for a regular file
-            os.set_blocking(descriptor, True)
-        return os.fdopen(descriptor, "rb")
-    except BaseException:
-        os.close(descriptor)
-        raise
-
-
-def _file_type(mode: int) -> str:
-    for test, name in (
-        (stat_module.S_ISFIFO, "a FIFO"),
-        (stat_module.S_ISCHR, "a character device"),
-        (stat_module.S_ISBLK, "a block device"),
-        (stat_module.S_ISSOCK, "a socket"),
-        (stat_module.S_ISDIR, "a directory"),
-    ):
-        if test(mode):
-            return name
-    return "an unknown file type"
 
 
 def _changed(

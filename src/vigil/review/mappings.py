@@ -224,9 +224,13 @@ class Mapping:
 
 def load_mapping(path: str | os.PathLike[str]) -> Mapping:
     """Read an operator's mapping file (at most MAX_MAPPING_BYTES)."""
+    from vigil.media.errors import NotRegularFileError
+    from vigil.media.files import read_regular
+
     try:
-        with open(path, "rb") as file:
-            data = file.read(MAX_MAPPING_BYTES + 1)
+        data = read_regular(path, MAX_MAPPING_BYTES)
+    except NotRegularFileError as error:
+        raise MappingError(f"{path}: {error}") from None
     except OSError as error:
         raise MappingError(f"{path}: cannot read: {error.strerror}") from None
     return Mapping.from_toml(data, source=str(path))

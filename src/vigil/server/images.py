@@ -12,9 +12,9 @@ from PIL import ImageFilter, ImageOps
 from vigil.media.archive import ArchiveMember, walk_archive
 from vigil.media.base import Limits, MediaKind
 from vigil.media.errors import MediaError
+from vigil.media.files import open_regular
 from vigil.media.image import decode_image
 from vigil.media.sniff import SNIFF_BYTES, sniff_bytes
-from vigil.pipeline.work import open_regular
 from vigil.store.records import Location
 
 THUMBNAIL_PX = 320

@@ -141,12 +141,17 @@ def default_policy() -> Policy:
 def load_policy(path: pathlib.Path) -> Policy:
     """Raises:
     PolicyError: unreadable, too large, not TOML, or a rule that does not check."""
+    from vigil.media.errors import NotRegularFileError
+    from vigil.media.files import read_regular
+
     try:
-        if path.stat().st_size > MAX_POLICY_BYTES:
-            raise PolicyError(f"{path}: over {MAX_POLICY_BYTES} bytes")
-        data = path.read_bytes()
+        data = read_regular(path, MAX_POLICY_BYTES)
+    except NotRegularFileError as exc:
+        raise PolicyError(f"{path}: {exc}") from exc
     except OSError as exc:
         raise PolicyError(f"{path}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_POLICY_BYTES:
+        raise PolicyError(f"{path}: over {MAX_POLICY_BYTES} bytes")
     return parse_policy(data, source=str(path))
 
 
