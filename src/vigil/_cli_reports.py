@@ -63,3 +63,121 @@ def report(
         json_line(made.as_dict())
     else:
         click.echo(f"report of scan {chosen}: {out / 'report.html'}")
+
+
+@click.command()
+@click.argument("items", nargs=-1, required=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=pathlib.Path),
+    required=True,
+    help="The folder to write report.xml and file-NNN.xml into.",
+)
+@click.option(
+    "--incident-time",
+    help="When the incident happened (ISO 8601 with a zone). Default: now.",
+)
+@click.option("--description", help="Says how the incident time was found.")
+@pass_context
+def cybertip(
+    context: Context,
+    items: tuple[str, ...],
+    out: pathlib.Path,
+    incident_time: str | None,
+    description: str | None,
+) -> None:
+    """Write NCMEC CyberTipline report files for ITEMS (SHA-256s): a report.xml
+    (incident summary, reporter) and one fileDetails file per item (name, place,
+    the generativeAi annotation when its assessment says AI-generated, the
+    industry classification A1/A2/B1/B2 its assessment derived, MD5 and SHA-1),
+    each checked against the packaged schema. Vigil never sends them and never
+    includes image bytes. Each item needs an assessment by an analyst.
+
+    The reporter comes from VIGIL_REPORTER_FIRST_NAME, VIGIL_REPORTER_LAST_NAME,
+    VIGIL_REPORTER_EMAIL, VIGIL_REPORTER_ORGANISATION and VIGIL_REPORTER_PHONE.
+    """
+    import datetime as dt
+
+    from vigil.reports.cybertipline import (
+        CyberTipError,
+        ReportedFile,
+        Reporter,
+        build_bundle,
+        write_bundle,
+    )
+    from vigil.store.records import AssessmentSource
+
+    settings = context.settings
+    if not (
+        settings.reporter_first_name
+        and settings.reporter_last_name
+        and settings.reporter_email
+    ):
+        raise click.UsageError(
+            "set VIGIL_REPORTER_FIRST_NAME, VIGIL_REPORTER_LAST_NAME and "
+            "VIGIL_REPORTER_EMAIL: the reporting person"
+        )
+    try:
+        when = (
+            dt.datetime.fromisoformat(incident_time)
+            if incident_time
+            else dt.datetime.now(dt.UTC)
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--incident-time") from exc
+    reported = []
+    with context.store() as store:
+        for sha in items:
+            view = store.item(sha.lower())
+            if view is None:
+                raise click.UsageError(f"no item with SHA-256 {sha}")
+            held = store.triage.current([view.item_id]).get(view.item_id)
+            if held is None or held.source == AssessmentSource.HASH_LIST:
+                raise click.UsageError(f"{view.sha256} has no analyst's assessment")
+            hashes = {h.hasher: h.value for h in view.hashes}
+            place = view.locations[0] if view.locations else None
+            name = (place.member_path or place.path) if place else view.sha256
+            try:
+                reported.append(
+                    ReportedFile(
+                        filename=pathlib.PurePath(name).name or view.sha256,
+                        md5=hashes["md5"],
+                        sha1=hashes.get("sha1"),
+                        industry_class=held.derived.get("ncmec_class") or None,
+                        generative_ai=held.observations.get("ai_generated") == "yes",
+                        location=place.label if place else None,
+                    )
+                )
+            except (KeyError, CyberTipError) as exc:
+                raise click.UsageError(f"{view.sha256}: {exc}") from exc
+        try:
+            bundle = build_bundle(
+                when,
+                Reporter(
+                    settings.reporter_first_name,
+                    settings.reporter_last_name,
+                    settings.reporter_email,
+                    settings.reporter_organisation,
+                    settings.reporter_phone,
+                ),
+                reported,
+                description=description,
+            )
+            written = write_bundle(bundle, out)
+        except CyberTipError as exc:
+            raise click.UsageError(str(exc)) from exc
+        except OSError as exc:
+            raise click.ClickException(f"{out}: {exc.strerror or exc}") from exc
+        store.audit.append(
+            os.environ.get("VIGIL_ANALYST") or getpass.getuser(),
+            "export",
+            "cybertipline report",
+            {
+                "folder": str(out),
+                "items": [v.lower() for v in items],
+                "files": {
+                    p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in written
+                },
+            },
+        )
+    click.echo(f"CyberTipline files for {len(reported)} items in {out} (not sent)")

@@ -25,7 +25,7 @@ from vigil._cli_items import items
 from vigil._cli_lists import hashlist, match
 from vigil._cli_models import model
 from vigil._cli_prompts import prompt
-from vigil._cli_reports import report
+from vigil._cli_reports import cybertip, report
 from vigil._cli_scan import scan
 from vigil._cli_serve import serve, user
 from vigil._cli_triage import assess, assessments, cluster, queue
@@ -244,6 +244,7 @@ cli.add_command(assessments)
 cli.add_command(audit)
 cli.add_command(serve)
 cli.add_command(report)
+cli.add_command(cybertip)
 cli.add_command(user)
 cli.add_command(items)
 cli.add_command(hashlist)

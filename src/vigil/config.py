@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     # failed sign-ins per user name or client within 15 minutes before refusing
     max_login_failures: int = Field(default=5, ge=1)
 
+    # the reporting person on CyberTipline report files (vigil cybertip)
+    reporter_first_name: str | None = None
+    reporter_last_name: str | None = None
+    reporter_email: str | None = None
+    reporter_organisation: str | None = None
+    reporter_phone: str | None = None
+
     @property
     def resolved_database_url(self) -> str:
         """`VIGIL_DATABASE_URL`, or the SQLite file in `VIGIL_HOME`."""
