@@ -14,6 +14,7 @@ import dataclasses
 import statistics
 import typing as t
 
+from vigil.media.names import display
 from vigil.store.base import Store
 from vigil.store.records import AssessmentSource, AssessmentView, ItemQuery, ItemView
 
@@ -187,7 +188,7 @@ def _case(store: Store, scan_id: int, views: t.Sequence[ItemView]) -> dict[str, 
     matched = [
         {
             "item": v.sha256,
-            "location": v.locations[0].label if v.locations else "",
+            "location": display(v.locations[0].label) if v.locations else "",
             "lists": sorted({f"{m.hash_list}:{m.category or '-'}" for m in v.matches
                              if m.verdict == "match"}),
         }
@@ -197,7 +198,7 @@ def _case(store: Store, scan_id: int, views: t.Sequence[ItemView]) -> dict[str, 
     evidenced = [
         {
             "item": v.sha256,
-            "location": v.locations[0].label if v.locations else "",
+            "location": display(v.locations[0].label) if v.locations else "",
             "tool": v.generation.tool if v.generation else None,
             "model": _model(v),
             "evidence": [e.summary for e in v.evidence if e.is_ai][:3],
@@ -205,5 +206,8 @@ def _case(store: Store, scan_id: int, views: t.Sequence[ItemView]) -> dict[str, 
         for v in views
         if v.is_ai
     ]
-    links = [link.as_dict() for link in store.model_links(scan_id)]
+    links = [
+        {**link.as_dict(), "image": display(link.image)}
+        for link in store.model_links(scan_id)
+    ]
     return {"matched": matched, "ai_evidenced": evidenced, "model_links": links}
