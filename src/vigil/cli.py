@@ -75,6 +75,14 @@ def cli(
       vigil inspect FILE...   evidence of AI generation: C2PA, generator metadata,
                               watermarks, camera EXIF; the prompt and model used
       vigil demo build DIR    write a small benign demo set to try Vigil on
+
+    \b
+    Then decide:
+      vigil queue             what to look at next, with why (clusters first)
+      vigil assess SHA256     record a decision; --cluster settles its cluster
+      vigil serve             the review console (vigil user add first)
+      vigil report --out DIR  the figures, charts and case report
+      vigil audit verify      check the hash-chained audit log
     """
     from vigil.config import Settings
 
