@@ -77,7 +77,7 @@ def report(
     "--incident-time",
     help="When the incident happened (ISO 8601 with a zone). Default: now.",
 )
-@click.option("--description", help="Says how the incident time was found.")
+@click.option("--description", help="A note for the report (additionalInfo).")
 @pass_context
 def cybertip(
     context: Context,
@@ -89,7 +89,8 @@ def cybertip(
     """Write NCMEC CyberTipline report files for ITEMS (SHA-256s): a report.xml
     (incident summary, reporter) and one fileDetails file per item (name, place,
     the generativeAi annotation when its assessment says AI-generated, the
-    industry classification A1/A2/B1/B2 its assessment derived, MD5 and SHA-1),
+    industry classification A1/A2/B1/B2 its assessment derived, MD5, SHA-1,
+    SHA-256 and size),
     each checked against the packaged schema. Vigil never sends them and never
     includes image bytes. Each item needs an assessment by an analyst.
 
@@ -98,11 +99,12 @@ def cybertip(
     """
     import datetime as dt
 
-    from vigil.reports.cybertipline import (
+    from vigil.reports.cybertip import (
         CyberTipError,
+        Incident,
         ReportedFile,
         Reporter,
-        build_bundle,
+        build_report,
         write_bundle,
     )
     from vigil.store.records import AssessmentSource
@@ -143,6 +145,8 @@ def cybertip(
                         filename=pathlib.PurePath(name).name or view.sha256,
                         md5=hashes["md5"],
                         sha1=hashes.get("sha1"),
+                        sha256=view.sha256,
+                        size=view.size,
                         industry_class=held.derived.get("ncmec_class") or None,
                         generative_ai=held.observations.get("ai_generated") == "yes",
                         location=place.label if place else None,
@@ -151,17 +155,16 @@ def cybertip(
             except (KeyError, CyberTipError) as exc:
                 raise click.UsageError(f"{view.sha256}: {exc}") from exc
         try:
-            bundle = build_bundle(
-                when,
+            bundle = build_report(
+                Incident(when, description),
                 Reporter(
                     settings.reporter_first_name,
                     settings.reporter_last_name,
                     settings.reporter_email,
-                    settings.reporter_organisation,
+                    settings.reporter_organisation or "",
                     settings.reporter_phone,
                 ),
                 reported,
-                description=description,
             )
             written = write_bundle(bundle, out)
         except CyberTipError as exc:
