@@ -37,6 +37,7 @@ from vigil.triage.queue import QueueEntry
 
 if t.TYPE_CHECKING:
     from vigil.reports.statistics import Report
+    from vigil.triage.assess import Decision
 
 QUEUE_PAGE_ROWS = 200
 PUBLIC_PATHS = frozenset({"/login", "/static"})
@@ -336,18 +337,13 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
         view = _item(store, sha256)
         username = session.user.username
         asking = form.get("second_opinion") == "on"
-        try:
-            observed = decisions.observations(str(form.get("decision") or ""), form)
-            decision = assess(
-                store, view.sha256, observed, analyst=username,
-                seconds=_seconds(form),
-                # a decision that waits for a second opinion is not carried on yet
-                cluster=form.get("cluster") == "on" and not asking,
-            )  # fmt: skip
-        except (ObservationError, MappingError, TriageError) as exc:
-            return _item_page(
-                console, request, session, view, str(exc), status_code=400
-            )
+        decision = _keyed_decision(
+            console, request, session, view, form,
+            # a decision that waits for a second opinion is not carried on yet
+            cluster=form.get("cluster") == "on" and not asking,
+        )  # fmt: skip
+        if isinstance(decision, Response):
+            return decision
         made = decision.assessment
         store.audit.append(username, AuditAction.DECISION, view.sha256, {
             "assessment": made.id, "supersedes": made.supersedes,
@@ -398,15 +394,12 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
             return Response(
                 "no second opinion is asked of you on this item", status_code=409
             )
-        try:
-            observed = decisions.observations(str(form.get("decision") or ""), form)
-            decision = assess(store, view.sha256, observed, analyst=username,
-                              seconds=_seconds(form),
-                              second_opinion_of=asked[view.item_id][0])  # fmt: skip
-        except (ObservationError, MappingError, TriageError) as exc:
-            return _item_page(
-                console, request, session, view, str(exc), status_code=400
-            )
+        decision = _keyed_decision(
+            console, request, session, view, form,
+            second_opinion_of=asked[view.item_id][0],
+        )  # fmt: skip
+        if isinstance(decision, Response):
+            return decision
         store.audit.append(username, AuditAction.SECOND_OPINION, view.sha256, {
             "assessment": decision.assessment.id, "on": asked[view.item_id][0],
             "via": "console",
@@ -428,15 +421,11 @@ def _routes(app: FastAPI, console: Console) -> None:  # noqa: C901 - one place
             )
         username = session.user.username
         (original,) = store.triage.assessments(ids=[asked[view.item_id]])
-        try:
-            observed = decisions.observations(str(form.get("decision") or ""), form)
-            decision = assess(store, view.sha256, observed, analyst=username,
-                              seconds=_seconds(form),
-                              cluster=form.get("cluster") == "on")  # fmt: skip
-        except (ObservationError, MappingError, TriageError) as exc:
-            return _item_page(
-                console, request, session, view, str(exc), status_code=400
-            )
+        decision = _keyed_decision(
+            console, request, session, view, form, cluster=form.get("cluster") == "on"
+        )
+        if isinstance(decision, Response):
+            return decision
         made = decision.assessment
         differs = _differences(made.derived, original.derived)
         store.triage.settle(view.item_id)
@@ -637,6 +626,26 @@ def highlight(text: str, triggers: t.Sequence[t.Any], field: str) -> Markup:
         at = end
     out.append(escape(display(text[at:])))
     return Markup("").join(out)
+
+
+def _keyed_decision(
+    console: Console,
+    request: Request,
+    session: SessionView,
+    view: ItemView,
+    form: FormData,
+    **options: t.Any,
+) -> "Decision | HTMLResponse":
+    """Record the decision a key (or button) sent, or the item page again with the
+    reason it was refused."""
+    try:
+        observed = decisions.observations(str(form.get("decision") or ""), form)
+        return assess(
+            console.store, view.sha256, observed, analyst=session.user.username,
+            seconds=_seconds(form), **options,
+        )  # fmt: skip
+    except (ObservationError, MappingError, TriageError) as exc:
+        return _item_page(console, request, session, view, str(exc), status_code=400)
 
 
 def _derived_rows(form: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
