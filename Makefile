@@ -9,7 +9,8 @@ DEMO_DIR ?= demo
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: env run test lint typecheck pytest bench clean default-head
+.PHONY: env run test lint typecheck pytest bench clean default-head prompt-model \
+	sound-alike-exclusions
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -42,13 +43,25 @@ default-head: env
 	  --ai $(FIXTURES)/c2pa/ai --real $(FIXTURES)/camera --real $(FIXTURES)/c2pa/nonai \
 	  --out src/vigil/detection/data/default-head.json
 
+## make prompt-model: train the packaged n-gram semantic stage of the prompt filter
+## again on training/prompt-semantic/train.jsonl (deterministic; prints its
+## cross-validated figures)
+prompt-model: env
+	$(BIN)/vigil prompt train-model training/prompt-semantic/train.jsonl \
+	  -o src/vigil/prompts/data/semantic-ngram.npz
+
+## make sound-alike-exclusions: list again the ordinary words that share a
+## sound-alike key with a minor or nudity word (run after editing the lexicon)
+sound-alike-exclusions: env
+	$(BIN)/python scripts/sound_alike_exclusions.py
+
 ## make test: lint, type-check and the whole test suite
 test: lint typecheck pytest
 
 lint: env
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/ruff check --no-cache src tests bench
-	$(BIN)/ruff format --no-cache --check src tests bench
+	$(BIN)/ruff check --no-cache src tests bench scripts
+	$(BIN)/ruff format --no-cache --check src tests bench scripts
 
 typecheck: env
 	$(BIN)/mypy

@@ -28,6 +28,18 @@ _HEAD = click.option(
     help="A semantic head (.npz) from `train-head`: adds the paraphrase stage.",
 )
 _JSON = click.option("--json", "as_json", is_flag=True, help="JSON Lines output.")
+_SEMANTIC = click.option(
+    "--semantic/--no-semantic",
+    default=True,
+    show_default=True,
+    help="The packaged n-gram model (or --model): raises allow to review for "
+    "paraphrases the word lists miss; never lowers a decision.",
+)
+_MODEL = click.option(
+    "--model",
+    type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
+    help="An n-gram model (.npz) from `train-model`, instead of the packaged one.",
+)
 
 
 @click.group()
@@ -44,14 +56,27 @@ def prompt() -> None:
 
 
 def _filter(
-    lexicons: t.Sequence[pathlib.Path], head: pathlib.Path | None
+    lexicons: t.Sequence[pathlib.Path],
+    head: pathlib.Path | None,
+    semantic: bool = True,
+    model: pathlib.Path | None = None,
 ) -> PromptFilter:
+    from vigil.prompts import ngram
+
     try:
-        prompt_filter = PromptFilter.default(lexicons)
+        prompt_filter = PromptFilter.default(lexicons, semantic=False)
     except LexiconError as exc:
         raise click.ClickException(str(exc)) from exc
     if head is None:
-        return prompt_filter
+        if not semantic:
+            return prompt_filter
+        try:
+            loaded = ngram.NgramModel.load(model) if model else ngram.packaged()
+        except ngram.NgramModelError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if loaded is None:
+            return prompt_filter
+        return prompt_filter.with_semantic(ngram.NgramStage(loaded))
     from vigil.prompts.semantic import HeadError, SemanticStage
 
     try:
@@ -77,12 +102,16 @@ def _line(verdict: PromptVerdict) -> str:
 @click.option("--negative", default="", help="The negative prompt.")
 @lexicon_option
 @_HEAD
+@_SEMANTIC
+@_MODEL
 @_JSON
 def check(
     text: str,
     negative: str,
     lexicons: tuple[pathlib.Path, ...],
     head: pathlib.Path | None,
+    semantic: bool,
+    model: pathlib.Path | None,
     as_json: bool,
 ) -> None:
     """Decide on one prompt TEXT (`-` reads it from stdin): allow, review or block.
@@ -92,7 +121,7 @@ def check(
     """
     if text == "-":
         text = sys.stdin.read(MAX_STDIN_CHARS)
-    verdict = _filter(lexicons, head).check(text, negative)
+    verdict = _filter(lexicons, head, semantic, model).check(text, negative)
     if as_json:
         json_line(verdict.as_dict())
         return
@@ -116,6 +145,8 @@ def check(
 @click.option("--show-errors", is_flag=True, help="List every disagreement.")
 @lexicon_option
 @_HEAD
+@_SEMANTIC
+@_MODEL
 @_JSON
 def eval_(
     file: pathlib.Path,
@@ -124,6 +155,8 @@ def eval_(
     show_errors: bool,
     lexicons: tuple[pathlib.Path, ...],
     head: pathlib.Path | None,
+    semantic: bool,
+    model: pathlib.Path | None,
     as_json: bool,
 ) -> None:
     """Measure the filter on labelled prompts in FILE.
@@ -131,7 +164,9 @@ def eval_(
     FILE is JSON Lines (`prompt`, `negative_prompt`, `label`) or, with --column, a
     CSV/TSV of prompts that should all get --expect. Prints the confusion matrix
     (rows: expected, columns: decision), block recall, the false-block rate on
-    `allow` items and how many `block` items were allowed.
+    `allow` items and how many `block` items were allowed; when lines carry a `why`
+    class, the same figures per class (block recall, blocks let through as allow,
+    false blocks, reviews let through as allow).
     """
     try:
         if column:
@@ -140,7 +175,7 @@ def eval_(
             examples = load_jsonl(file)
     except EvalDataError as exc:
         raise click.ClickException(str(exc)) from exc
-    report = evaluate(_filter(lexicons, head), examples)
+    report = evaluate(_filter(lexicons, head, semantic, model), examples)
     if as_json:
         json_line({"file": str(file), **report.as_dict()})
         if show_errors:
@@ -170,6 +205,22 @@ def _print_report(report: EvalReport) -> None:
     click.echo(f"allow false-block rate  {percent(report.allow_false_block_rate)}")
     click.echo(f"block returned as allow {report.block_as_allow}")
     click.echo(f"accuracy                {percent(report.accuracy)}")
+    classes = report.classes()
+    # per-class figures only where classes group several items (a free-text `why`
+    # on every line would print one row per line)
+    if classes and len(classes) < sum(report.counts.values()):
+        click.echo("")
+        click.echo(
+            f"{'class (why)':<28}{'items':>6}{'block':>7}{'recall':>8}"
+            f"{'->allow':>8}{'allow':>7}{'f.block':>8}{'review':>7}{'->allow':>8}"
+        )
+        for name, row in classes.items():
+            recall = "-" if row.block_recall is None else f"{row.block_recall:.2f}"
+            click.echo(
+                f"{name[:27]:<28}{row.items:>6}{row.blocks:>7}{recall:>8}"
+                f"{row.block_as_allow:>8}{row.allows:>7}{row.allow_false_blocks:>8}"
+                f"{row.reviews:>7}{row.review_as_allow:>8}"
+            )
 
 
 @prompt.command("train-head")
@@ -206,3 +257,65 @@ def train_head(file: pathlib.Path, output: pathlib.Path) -> None:
         raise click.ClickException(str(exc)) from exc
     head.save(output)
     click.echo(f"trained a head on {len(examples)} prompts; wrote {output}")
+
+
+@prompt.command("train-model")
+@click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path)
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    help="Where to write the model (.npz).",
+)
+@click.option(
+    "--folds",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0, 20),
+    help="Cross-validation folds to report (0: none).",
+)
+@_JSON
+def train_model(
+    file: pathlib.Path, output: pathlib.Path, folds: int, as_json: bool
+) -> None:
+    """Train the packaged kind of semantic stage, a character-n-gram model, on
+    labelled prompts in FILE (JSON Lines; `review` and `block` are the positive
+    class), and report its cross-validated figures.
+
+    \b
+    Example (what `make prompt-model` runs):
+      vigil prompt train-model training/prompt-semantic/train.jsonl \\
+        -o src/vigil/prompts/data/semantic-ngram.npz
+    """
+    from vigil.prompts import ngram
+
+    try:
+        examples = load_jsonl(file)
+        texts = [e.prompt for e in examples]
+        labels = [e.label is not Decision.ALLOW for e in examples]
+        figures = ngram.cross_validate(texts, labels, folds) if folds > 1 else None
+        model = ngram.train(texts, labels, trained_on=ngram.file_digest(file))
+    except (EvalDataError, ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    model.save(output)
+    record = {
+        "examples": len(examples),
+        "positives": sum(labels),
+        "output": str(output),
+        "cross_validation": figures,
+    }
+    if as_json:
+        json_line(record)
+        return
+    click.echo(
+        f"trained on {len(examples)} prompts ({sum(labels)} positive); wrote {output}"
+    )
+    if figures:
+        click.echo(
+            f"{folds}-fold cross-validation: AUC {figures['auc']:.3f}, at threshold "
+            f"{figures['threshold']}: positives flagged {figures['recall']:.3f}, "
+            f"allow items flagged {figures['allow_flagged']:.3f}"
+        )

@@ -96,6 +96,10 @@ class EvalReport:
 
     counts: t.Mapping[tuple[Decision, Decision], int]
     errors: tuple[tuple[Example, PromptVerdict], ...]
+    #: The same counts per `why` class (empty when no example has one).
+    by_class: t.Mapping[str, t.Mapping[tuple[Decision, Decision], int]] = (
+        dataclasses.field(default_factory=dict)
+    )
 
     def total(self, expected: Decision) -> int:
         return sum(self.counts.get((expected, got), 0) for got in LABELS)
@@ -135,6 +139,14 @@ class EvalReport:
             "block_recall": self.block_recall,
             "allow_false_block_rate": self.allow_false_block_rate,
             "block_as_allow": self.block_as_allow,
+            "classes": {name: row.as_dict() for name, row in self.classes().items()},
+        }
+
+    def classes(self) -> dict[str, "ClassFigures"]:
+        """Per `why` class: items, block recall, blocks allowed, false blocks."""
+        return {
+            name: ClassFigures.of(counts)
+            for name, counts in sorted(self.by_class.items())
         }
 
     def matrix_lines(self) -> list[str]:
@@ -149,13 +161,52 @@ class EvalReport:
         return rows
 
 
+@dataclasses.dataclass(frozen=True)
+class ClassFigures:
+    """One `why` class: how many items of each label, and what became of them."""
+
+    items: int
+    blocks: int
+    block_recall: float | None
+    block_as_allow: int
+    allows: int
+    allow_false_blocks: int
+    reviews: int
+    review_as_allow: int
+
+    @classmethod
+    def of(cls, counts: t.Mapping[tuple[Decision, Decision], int]) -> "ClassFigures":
+        def total(expected: Decision) -> int:
+            return sum(counts.get((expected, got), 0) for got in LABELS)
+
+        blocks = total(Decision.BLOCK)
+        blocked = counts.get((Decision.BLOCK, Decision.BLOCK), 0)
+        return cls(
+            items=sum(counts.values()),
+            blocks=blocks,
+            block_recall=blocked / blocks if blocks else None,
+            block_as_allow=counts.get((Decision.BLOCK, Decision.ALLOW), 0),
+            allows=total(Decision.ALLOW),
+            allow_false_blocks=counts.get((Decision.ALLOW, Decision.BLOCK), 0),
+            reviews=total(Decision.REVIEW),
+            review_as_allow=counts.get((Decision.REVIEW, Decision.ALLOW), 0),
+        )
+
+    def as_dict(self) -> dict[str, t.Any]:
+        return dataclasses.asdict(self)
+
+
 def evaluate(prompt_filter: PromptFilter, examples: t.Iterable[Example]) -> EvalReport:
     counts: dict[tuple[Decision, Decision], int] = {}
+    by_class: dict[str, dict[tuple[Decision, Decision], int]] = {}
     errors: list[tuple[Example, PromptVerdict]] = []
     for example in examples:
         verdict = prompt_filter.check(example.prompt, example.negative)
         key = (example.label, verdict.decision)
         counts[key] = counts.get(key, 0) + 1
+        if example.why:
+            row = by_class.setdefault(example.why, {})
+            row[key] = row.get(key, 0) + 1
         if verdict.decision is not example.label:
             errors.append((example, verdict))
-    return EvalReport(counts, tuple(errors))
+    return EvalReport(counts, tuple(errors), by_class)

@@ -25,13 +25,24 @@ import pathlib
 import threading
 import typing as t
 
-from vigil.prompts import _analysis, syntax
+from vigil.prompts import _analysis, syntax, views
 from vigil.prompts._hits import Analysis, Hit
 from vigil.prompts.lexicon import Lexicon, builtin, builtin_entries, load_file
 from vigil.prompts.normalise import tokenise
 
-if t.TYPE_CHECKING:
-    from vigil.prompts.semantic import SemanticStage
+
+class Semantic(t.Protocol):
+    """A semantic stage: a probability that a prompt needs review, the threshold
+    from which it asks for review and the prompt_risk it then gives."""
+
+    @property
+    def threshold(self) -> float: ...
+
+    @property
+    def review_level(self) -> float: ...
+
+    def probability(self, text: str) -> float: ...
+
 
 #: Decision thresholds on prompt_risk.
 BLOCK_SCORE = 0.8
@@ -127,34 +138,48 @@ class PromptFilter:
     """Checks prompts against a compiled lexicon; thread-safe and reusable.
 
     `PromptFilter.default()` is the built-in lexicon plus operator files, compiled
-    once per process. Pass `semantic` (see `vigil.prompts.semantic`) to add the
-    optional paraphrase stage; it can raise `allow` to `review`, never to `block`.
+    once per process, with the packaged n-gram model as its semantic stage
+    (`vigil.prompts.ngram`; `semantic=False` leaves it out). Any stage with
+    `probability`, `threshold` and `review_level` works (the optional
+    sentence-embedding head of `vigil.prompts.semantic` too); a stage can raise
+    `allow` to `review`, never lower a decision.
     """
 
-    def __init__(
-        self, lexicon: Lexicon, semantic: "SemanticStage | None" = None
-    ) -> None:
+    def __init__(self, lexicon: Lexicon, semantic: "Semantic | None" = None) -> None:
         self.lexicon = lexicon
         self.semantic = semantic
 
     @classmethod
-    def default(cls, extra_lexicons: t.Sequence[pathlib.Path] = ()) -> "PromptFilter":
-        """The built-in lexicon plus `extra_lexicons` (operator files), cached."""
+    def default(
+        cls, extra_lexicons: t.Sequence[pathlib.Path] = (), *, semantic: bool = True
+    ) -> "PromptFilter":
+        """The built-in lexicon plus `extra_lexicons` (operator files), with the
+        packaged n-gram stage unless `semantic` is False; cached."""
         key = tuple(_file_key(pathlib.Path(p)) for p in extra_lexicons)
         with _DEFAULT_LOCK:
-            cached = _DEFAULTS.get(key)
+            cached = _DEFAULTS.get((key, semantic))
             if cached is None:
-                if not extra_lexicons:
-                    cached = cls(builtin())
-                else:
-                    entries = builtin_entries()
-                    for path in extra_lexicons:
-                        entries.extend(load_file(pathlib.Path(path)))
-                    cached = cls(Lexicon(entries))
-                _DEFAULTS[key] = cached
+                lexical = _DEFAULTS.get((key, False))
+                if lexical is None:
+                    if not extra_lexicons:
+                        lexical = cls(builtin())
+                    else:
+                        entries = builtin_entries()
+                        for path in extra_lexicons:
+                            entries.extend(load_file(pathlib.Path(path)))
+                        lexical = cls(Lexicon(entries))
+                    _DEFAULTS[(key, False)] = lexical
+                cached = lexical
+                if semantic:
+                    from vigil.prompts import ngram
+
+                    model = ngram.packaged()
+                    if model is not None:
+                        cached = lexical.with_semantic(ngram.NgramStage(model))
+                _DEFAULTS[(key, semantic)] = cached
         return cached
 
-    def with_semantic(self, semantic: "SemanticStage | None") -> "PromptFilter":
+    def with_semantic(self, semantic: "Semantic | None") -> "PromptFilter":
         return PromptFilter(self.lexicon, semantic)
 
     def check(self, prompt: str, negative: str = "") -> PromptVerdict:
@@ -166,14 +191,27 @@ class PromptFilter:
         masked = syntax.mask(prompt)
         positive = self._analyse(masked.text)
         negative_analysis = None
-        present = positive.by_category.keys()
-        if negative and not (
-            present.isdisjoint(_PERSONS) and present.isdisjoint(_SEXUAL)
-        ):
+        if negative and _has_candidates(positive):
             # the negative prompt only matters together with a person or sexual
             # content in the prompt
             negative_analysis = self._analyse(syntax.mask(negative).text)
         rule = _decide(positive, negative_analysis, self.lexicon.fillers)
+        signals = _analysis.signal_hits(positive)
+        for view in views.views(masked.text):
+            # a second reading (upside down, mirrored, transliterated) decides
+            # when it is more severe than the text as typed
+            seen = self._analyse(view.text)
+            if negative and negative_analysis is None and _has_candidates(seen):
+                negative_analysis = self._analyse(syntax.mask(negative).text)
+            candidate = _decide(seen, negative_analysis, self.lexicon.fillers)
+            if candidate.level > rule.level:
+                rule = candidate
+                rule.reasons.append(f"read in the {_VIEW_NAMES[view.name]} text")
+                signals = [
+                    dataclasses.replace(h, start=a, end=b)
+                    for h in _analysis.signal_hits(seen)
+                    for a, b in [view.span(h.start, h.end)]
+                ]
         level, used, reasons = rule.level, rule.used, list(rule.reasons)
         if truncated and level < TRUNCATED_LEVEL:
             level = TRUNCATED_LEVEL
@@ -189,7 +227,7 @@ class PromptFilter:
                     f"the semantic model rates it like prompts that need review "
                     f"(p={probability:.2f})"
                 )
-        triggers = _triggers(prompt, negative, positive, used)
+        triggers = _triggers(prompt, negative, signals, used)
         if len(triggers) > MAX_TRIGGERS:
             reasons.append(f"{len(triggers) - MAX_TRIGGERS} more triggers not listed")
             triggers = triggers[:MAX_TRIGGERS]
@@ -200,11 +238,11 @@ class PromptFilter:
         )
 
     def _analyse(self, text: str) -> Analysis:
-        tokens = tokenise(text, self.lexicon.resolve)
+        tokens = tokenise(text, self.lexicon.resolve, self.lexicon.cjk)
         return _analysis.analyse(tokens, self.lexicon)
 
 
-_DEFAULTS: dict[tuple[tuple[str, int, int], ...], PromptFilter] = {}
+_DEFAULTS: dict[tuple[tuple[tuple[str, int, int], ...], bool], PromptFilter] = {}
 _DEFAULT_LOCK = threading.Lock()
 
 
@@ -366,13 +404,25 @@ def _bare_tags(
     return [hit for hit in hits if bare[tokens[hit.first].segment]]
 
 
+def _has_candidates(analysis: Analysis) -> bool:
+    present = analysis.by_category.keys()
+    return not (present.isdisjoint(_PERSONS) and present.isdisjoint(_SEXUAL))
+
+
+_VIEW_NAMES = {
+    "upside_down": "upside-down reading of the",
+    "mirrored": "mirrored reading of the",
+    "transliterated": "Latin transliteration of the",
+}
+
+
 def _triggers(
-    prompt: str, negative: str, positive: Analysis, used: list[Hit]
+    prompt: str, negative: str, signals: list[Hit], used: list[Hit]
 ) -> tuple[Trigger, ...]:
     seen: set[tuple[str, str, int, int]] = set()
     out: list[Trigger] = []
     for field, text, hits in (
-        ("prompt", prompt, _analysis.signal_hits(positive)),
+        ("prompt", prompt, signals),
         ("negative", negative, used),
     ):
         for hit in sorted(hits, key=lambda h: (h.start, h.end, h.category)):

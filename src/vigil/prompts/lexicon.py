@@ -3,15 +3,23 @@ look-up tables.
 
 Look-up is by word: every form a token could stand for (as typed, Latin reading of
 look-alike letters, leetspeak, capital I for l, plural, repeated letters collapsed,
-one transposed pair, a glued compound) is tried against a dict of words; a phrase
-is found by its first word. Results are cached per form, so a repeated word costs
-one dict probe. No regular expression runs per prompt here.
+one transposed pair, a glued compound, an Arabic word without its attached article
+or conjunction, and for minor and nudity words a sound-alike key) is tried against
+a dict of words; a phrase is found by its first word. Results are cached per form,
+so a repeated word costs one dict probe. No regular expression runs per prompt here.
+
+Terms in Han or kana are also kept as `cjk`, the table `normalise.tokenise` cuts
+unspaced text with. Cyrillic and Greek terms are also found in their Latin form
+(`девочка` as `devochka`), for text typed on a Latin keyboard and for the
+transliterated view (`views.py`).
 """
 
+import dataclasses
 import functools
 import re
 import typing as t
 
+from vigil.prompts import _sound_alike
 from vigil.prompts._lexicon_format import (
     CATEGORIES,
     FLAGS,
@@ -25,11 +33,15 @@ from vigil.prompts._lexicon_format import (
     parse,
 )
 from vigil.prompts.normalise import (
+    NUMBER_KEY,
+    CjkTerms,
     capital_i_forms,
+    has_cjk,
     latin_lookalike,
     leet_forms,
     wildcard_forms,
 )
+from vigil.prompts.views import transliterate_term
 
 #: Misspelling tolerance applies to English signal words of the categories in
 #: `_TOLERANT`: one swapped pair from 5 letters; a doubled letter collapsed, or a
@@ -59,11 +71,19 @@ MIN_COMPOUND_PIECE_CHARS = 3
 MAX_COMPOUND_CHARS = 40
 #: Cached resolutions per lexicon (distinct word forms).
 RESOLVE_CACHE_SIZE = 1 << 17
+#: Latin forms of Cyrillic and Greek signal words are kept from this length
+#: (`syn`, `doch` are words of other languages); grammar words of these
+#: categories are kept whatever their length (`10 let`).
+MIN_TRANSLITERATED_CHARS = 5
+_SHORT_TRANSLITERATED = frozenset({"number", "age_unit", "age_old", "age_prefix"})
+#: Arabic proclitics (and, so, with, like, for, the) tried off the front of an
+#: unknown Arabic word, longest first; the rest must keep this many letters.
+ARABIC_PROCLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ك", "ل")
+MIN_ARABIC_STEM_CHARS = 2
 
 _WORD_SEPARATORS_RE = re.compile(r"[.\-_'’~·/]+")
 _COUNT_PREFIX_RE = re.compile(r"^(\d{1,2})([^\W\d_]{2,})$")  # 1girl, 2boys
 _ORDINAL_RE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th|e|er|eme|º|ª|o|a)$")
-NUMBER_KEY = "#num="
 AGE_KEY = "#age="
 ORDINAL_KEY = "#ord="
 
@@ -94,7 +114,7 @@ class Lexicon:
     def __init__(self, entries: t.Iterable[Entry]) -> None:
         singles: dict[str, list[Entry]] = {}
         phrases: dict[str, list[tuple[tuple[str, ...], Entry]]] = {}
-        for entry in entries:
+        for entry in _with_latin_forms(list(entries)):
             for words in _spellings(entry.term):
                 if len(words) == 1:
                     singles.setdefault(words[0], []).append(entry)
@@ -150,6 +170,8 @@ class Lexicon:
             if e.lang == "en"
         )
         self._age_re = self._compile_age_suffixes()
+        cjk_terms = frozenset(k for k in self.singles if has_cjk(k))
+        self.cjk = CjkTerms(cjk_terms, max(map(len, cjk_terms), default=0))
         # What the matcher needs per word and per phrase, precomputed: the entries
         # that make hits (fillers make none) and the languages they confirm.
         self.single_hits = {
@@ -225,6 +247,49 @@ class Lexicon:
                 compound = self._compound(reading)
                 if compound is not None:
                     return compound
+        if not form.isascii():
+            word = self._without_proclitic(form)
+            if word is not None:
+                return (word,)
+        for reading in readings:
+            if reading.isalpha() and reading.isascii():
+                word = self._sound_alike(reading)
+                if word is not None:
+                    return (word,)
+        return None
+
+    def _without_proclitic(self, form: str) -> str | None:
+        """`والطفل` ("and the child") → `طفل`."""
+        for proclitic in ARABIC_PROCLITICS:
+            if (
+                form.startswith(proclitic)
+                and len(form) - len(proclitic) >= MIN_ARABIC_STEM_CHARS
+            ):
+                word = self._word(form[len(proclitic) :])
+                if word is not None:
+                    return word
+        return None
+
+    def _sound_alike(self, form: str) -> str | None:
+        """A minor or nudity word by its skeleton (`chld`) or Metaphone (`chyld`);
+        never an excluded ordinary word (see `_sound_alike`)."""
+        if len(form) < _sound_alike.MIN_TYPED_CHARS or form in self._excluded:
+            return None
+        shape = _sound_alike.skeleton(form)
+        word = self._skeletons.get(shape)
+        if word is not None and _sound_alike.vowel_count(form) < (
+            _sound_alike.vowel_count(word)
+        ):
+            return word
+        if len(form) < _sound_alike.MIN_KEYED_WORD_CHARS:
+            return None
+        word = self._metaphones.get(_sound_alike.metaphone(form))
+        if (
+            word is not None
+            and abs(len(word) - len(form)) <= _sound_alike.MAX_LENGTH_DIFFERENCE
+            and _sound_alike.first_letters_agree(form, word)
+        ):
+            return word
         return None
 
     def _special(self, form: str) -> tuple[str, ...] | None:
@@ -348,6 +413,74 @@ class Lexicon:
             for w in sorted(tolerant)
             if _collapse(w) != w and len(w) >= MIN_COLLAPSE_CHARS
         }
+        self._build_sound_alikes()
+
+    def _build_sound_alikes(self) -> None:
+        """Skeleton and Metaphone keys of the English minor and nudity words; a key
+        two words of different categories share is dropped (it decides nothing)."""
+        skeletons: dict[str, set[tuple[str, str]]] = {}
+        metaphones: dict[str, set[tuple[str, str]]] = {}
+        for key, entries in self.singles.items():
+            categories = {
+                e.category
+                for e in entries
+                if e.category in _sound_alike.SOUND_ALIKE_CATEGORIES
+                and e.lang in ("en", "und")
+                and e.term == key  # a word, not a glued phrase (`asakid`)
+                and not e.flags & {"exact", "context"}
+            }
+            if len(categories) != 1 or len({e.category for e in entries}) != 1:
+                continue
+            shape, code = _sound_alike.keys(key)
+            category = next(iter(categories))
+            if shape is not None:
+                skeletons.setdefault(shape, set()).add((category, key))
+            if code is not None:
+                metaphones.setdefault(code, set()).add((category, key))
+        self._skeletons = _unambiguous(skeletons)
+        self._metaphones = _unambiguous(metaphones)
+        self._excluded = _sound_alike.exclusions() | self.vocabulary
+
+    def sound_alike_keys(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(skeleton → word, Metaphone → word): for the exclusions generator."""
+        return dict(self._skeletons), dict(self._metaphones)
+
+
+def _unambiguous(table: dict[str, set[tuple[str, str]]]) -> dict[str, str]:
+    out = {}
+    for key, words in table.items():
+        if len({category for category, _ in words}) == 1:
+            out[key] = min(word for _, word in words)
+    return out
+
+
+def _with_latin_forms(entries: list[Entry]) -> list[Entry]:
+    """The entries, plus the Latin form of every Cyrillic and Greek one that is
+    long enough and not a word the lexicon already has in Latin letters."""
+    latin = {e.term for e in entries if e.term.isascii()}
+    out = list(entries)
+    for entry in entries:
+        if entry.term.isascii() or entry.category == "filler":
+            continue
+        form = transliterate_term(entry.term)
+        if form is None or form in latin:
+            continue
+        form = form.replace("'", "")
+        shortest = min(len(w.rstrip("*")) for w in form.split())
+        if (
+            shortest < MIN_TRANSLITERATED_CHARS
+            and entry.category not in _SHORT_TRANSLITERATED
+        ):
+            continue
+        out.append(
+            dataclasses.replace(
+                entry,
+                term=form,
+                flags=entry.flags | {"exact"},
+                source=f"{entry.source} (Latin form)",
+            )
+        )
+    return out
 
 
 def _has_run(form: str, length: int) -> bool:

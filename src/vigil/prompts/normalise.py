@@ -30,8 +30,9 @@ import unicodedata
 TOKEN_RE = re.compile(r"(?:[^\W_]|[@$!|€])+(?:[.\-_'’*~·/]+(?:[^\W_]|[@$!|€])+)*")
 _INNER_SEPARATORS_RE = re.compile(r"[.\-_'’~·/]+")
 _PARTS_RE = re.compile(r"(?:[^\W_]|[@$!|€*])+")
-#: Characters that end a phrase (A1111 tag lists, sentences, markup alternatives).
-_BOUNDARY_RE = re.compile(r"[,;\n\r\t.!?|]")
+#: Characters that end a phrase (A1111 tag lists, sentences, markup alternatives,
+#: the ideographic comma and full stop).
+_BOUNDARY_RE = re.compile(r"[,;\n\r\t.!?|、。]")
 _EDGE_SYMBOLS = "!|"
 #: Spaced letters `n u d e`: at most this many separator characters between them.
 MAX_SPACED_GAP_CHARS = 3
@@ -157,6 +158,87 @@ def wildcard_forms(form: str) -> tuple[str, ...]:
     return tuple(results)
 
 
+#: Han, kana and their extensions: scripts written without spaces between words.
+_CJK_RE = re.compile(
+    "[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\U00020000-\U0003134f]+"
+)
+#: CJK numerals (一 to 九十九) read as numbers: `十二歳` is 12 years.
+_CJK_DIGITS = {
+    "〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4,
+    "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+}  # fmt: skip
+_CJK_TEN = "十"
+NUMBER_KEY = "#num="
+
+
+def has_cjk(form: str) -> bool:
+    return not form.isascii() and _CJK_RE.search(form) is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class CjkTerms:
+    """The lexicon's terms written in Han or kana, for segmenting text that has no
+    spaces: longest match first at every position."""
+
+    terms: frozenset[str]
+    longest: int
+
+    def segment(self, run: str) -> list[tuple[int, int, str | None]]:
+        """(start, end, key) pieces covering `run`: a lexicon term (key = term), a
+        numeral (key = number key), or unknown characters grouped (key None)."""
+        out: list[tuple[int, int, str | None]] = []
+        size = len(run)
+        index = unknown = 0
+        terms, longest = self.terms, self.longest
+        while index < size:
+            found = 0
+            for length in range(min(longest, size - index), 0, -1):
+                if run[index : index + length] in terms:
+                    found = length
+                    break
+            key: str | None = None
+            if found:
+                key = run[index : index + found]
+            else:
+                found, value = _cjk_number(run, index)
+                if found:
+                    key = NUMBER_KEY + str(value)
+            if not found:
+                index += 1
+                continue
+            if unknown < index:
+                out.append((unknown, index, None))
+            out.append((index, index + found, key))
+            index += found
+            unknown = index
+        if unknown < size:
+            out.append((unknown, size, None))
+        return out
+
+
+def _cjk_number(run: str, index: int) -> tuple[int, int]:
+    """The length and value of a CJK numeral at `index` (0, 0 when there is none):
+    一 .. 九, 十, 十二, 二十, 二十三."""
+    digits = _CJK_DIGITS
+    size = len(run)
+    end = index
+    tens = ones = 0
+    if end < size and run[end] in digits:
+        ones = digits[run[end]]
+        end += 1
+    if end < size and run[end] == _CJK_TEN:
+        tens = ones if end > index else 1
+        ones = 0
+        end += 1
+        if end < size and run[end] in digits and digits[run[end]]:
+            ones = digits[run[end]]
+            end += 1
+    if end == index:
+        return 0, 0
+    return end - index, tens * 10 + ones
+
+
 @dataclasses.dataclass(slots=True)
 class Token:
     """One word. `form` is the folded text used for look-up (separators removed when
@@ -173,12 +255,14 @@ class Token:
 Resolver = t.Callable[[str], tuple[str, ...] | None]
 
 
-def tokenise(text: str, resolve: Resolver) -> list[Token]:
+def tokenise(text: str, resolve: Resolver, cjk: CjkTerms | None = None) -> list[Token]:
     """Tokens of `text` (already masked by `syntax.mask`), resolved with `resolve`.
 
     `resolve(form)` returns the lexicon words a folded form stands for (usually one;
-    several for glued words such as `nakedchild`) or None. This loop runs once per
-    word of every prompt, so it avoids regular expressions on the common path.
+    several for glued words such as `nakedchild`) or None. A word containing Han or
+    kana is cut by `cjk` (longest lexicon term first; digits and Latin letters in
+    it are words of their own). This loop runs once per word of every prompt, so it
+    avoids regular expressions on the common path.
     """
     shadow, where = fold_text(text)
     tokens: list[Token] = []
@@ -203,6 +287,10 @@ def tokenise(text: str, resolve: Resolver) -> list[Token]:
             start = end - len(form)
             if not form:
                 continue
+        if cjk is not None and not form.isascii() and has_cjk(form):
+            _emit_cjk(tokens, form, start, segment, where, resolve, cjk)
+            run = 0
+            continue
         keys = resolve(form)
         if keys is None and not form.isalnum():
             joined = _INNER_SEPARATORS_RE.sub("", form)
@@ -254,6 +342,35 @@ def _emit(
         return
     for key in keys:
         tokens.append(Token(form, key, start, end, segment))
+
+
+def _emit_cjk(
+    tokens: list[Token],
+    form: str,
+    start: int,
+    segment: int,
+    where: list[int] | None,
+    resolve: Resolver,
+    cjk: CjkTerms,
+) -> None:
+    """A word mixing CJK runs with digits or Latin letters (`10歳の女の子`)."""
+    position = 0
+    for match in _CJK_RE.finditer(form):
+        if match.start() > position:
+            piece = form[position : match.start()]
+            _emit(tokens, piece, resolve(piece), start + position,
+                  start + match.start(), segment, where)  # fmt: skip
+        offset = match.start()
+        for piece_start, piece_end, key in cjk.segment(match.group()):
+            piece = form[offset + piece_start : offset + piece_end]
+            keys = (key,) if key is not None else None
+            _emit(tokens, piece, keys, start + offset + piece_start,
+                  start + offset + piece_end, segment, where)  # fmt: skip
+        position = match.end()
+    if position < len(form):
+        piece = form[position:]
+        _emit(tokens, piece, resolve(piece), start + position, start + len(form),
+              segment, where)  # fmt: skip
 
 
 def _join_spaced_letters(tokens: list[Token], resolve: Resolver) -> list[Token]:
