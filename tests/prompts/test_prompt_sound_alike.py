@@ -9,7 +9,7 @@ import pytest
 
 from paths import REPO
 from vigil.prompts import Decision, PromptFilter
-from vigil.prompts._sound_alike import keys, skeleton
+from vigil.prompts._sound_alike import keys, skeleton, sound
 from vigil.prompts.lexicon import builtin
 
 
@@ -23,10 +23,18 @@ def test_skeleton() -> None:
     assert skeleton("chld") == "chld"
 
 
+def test_sound() -> None:
+    assert sound("nyood") == sound("nude") == "nud"
+    assert sound("seksy") == sound("sexy") == sound("sexee")
+    assert sound("cheeld") == sound("child")
+    assert sound("gurl") == sound("girl")
+
+
 def test_short_words_get_no_keys() -> None:
-    assert keys("kid") == (None, None)
-    # nude: skeleton `nd` and Metaphone `NT` are shared by too many words
-    assert keys("nude") == (None, None)
+    assert keys("kid") == (None, None, None)
+    # nude: skeleton `nd` and Metaphone `NT` are shared by too many words; its
+    # sound form `nud` is specific enough
+    assert keys("nude") == (None, "nud", None)
 
 
 @pytest.mark.parametrize(
@@ -40,6 +48,10 @@ def test_short_words_get_no_keys() -> None:
         ("chyld", "child"),
         ("naykid", "naked"),
         ("infnt", "infant"),
+        ("nyood", "nude"),
+        ("cheeld", "child"),
+        ("explct", "explicit"),
+        ("lttl", "little"),
     ],
 )
 def test_sound_alikes_resolve(typed: str, word: str) -> None:

@@ -89,7 +89,42 @@ def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
         bare = _bare_age(analysis, number)
         if bare:
             out.append(_Age(number.first, number.last, value, False))
+    if not out and number.category == "number":
+        stated = _stated_age(analysis, number)
+        if stated is not None:
+            out.append(_Age(stated, number.last, value, False))
     return out
+
+
+#: Words between a copula and the number: `she is only 10`, `she just turned 13`.
+STATED_AGE_GAP_TOKENS = 2
+
+
+def _stated_age(analysis: Analysis, number: Hit) -> int | None:
+    """`she is 11`, `the boy is 8`, `subject is 10`, `she just turned 13`: a person
+    word, a copula (`copula`: is, was, turned) and the number, in one phrase, with
+    at most `STATED_AGE_GAP_TOKENS` fillers between; the number ends its phrase or
+    is followed by a sexual or nudity term (`is 5 feet tall` is not an age).
+    Returns the index of the person word."""
+    tokens = analysis.tokens
+    seg = tokens[number.first].segment
+    following = number.last + 1
+    if following < len(tokens) and tokens[following].segment == seg:
+        if not any(
+            h.category in _AFTER_BARE_AGE for h in analysis.at.get(following, [])
+        ):
+            return None
+    copula = analysis.find_before(
+        number.first - 1, number.first - 1 - STATED_AGE_GAP_TOKENS, seg, {"copula"}
+    )
+    if copula is None:
+        return None
+    for index in range(copula.first - 1, max(copula.first - 3, -1), -1):
+        if tokens[index].segment != seg:
+            break
+        if any(h.category in PERSONS for h in _hits_ending_at(analysis, index)):
+            return index
+    return None
 
 
 def _grade(first: int, last: int, grade: int) -> _Age:

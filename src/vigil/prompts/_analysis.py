@@ -11,11 +11,14 @@ block or review) reads apart from how hits are found. Rules, in order:
 4. little/young + girl/boy → minor; young + woman → adult; school level + person.
 5. negation + clothes → nudity ("without clothes"); removal verb + garment →
    clothing removal ("lifting skirt").
-6. Ages: `12 year old`, `aged 12`, `12yo`, `girl, 12`, `4th grader` — bound to a
-   person: a person word within `AGE_BIND_TOKENS` words and nearer than any
-   `object` word ("12 year old whisky" is not a person).
+6. Ages: `12 year old`, `aged 12`, `12yo`, `girl, 12`, `4th grader`, `she is
+   11` — bound to a person: a person word within `AGE_BIND_TOKENS` words and
+   nearer than any `object` word ("12 year old whisky" is not a person).
+7. `cub` (`furry_minor`) is a minor in a field with a furry word (`furry_context`:
+   furry, yiff, anthro), an animal otherwise.
 """
 
+import dataclasses
 import typing as t
 
 from vigil.prompts._ages import ages
@@ -43,7 +46,7 @@ _SCHOOL_PERSONS = frozenset({"person", "ambiguous_person", "minor", "teen"})
 #: Categories some rule starts from; a field without any needs no rule pass.
 _RULE_CATEGORIES = frozenset(
     {"negation", "youth_adjective", "school_minor", "school_teen", "removal_verb",
-     "removal_after", "number", "age_compact", "ordinal"}
+     "removal_after", "number", "age_compact", "ordinal", "furry_minor"}
 )  # fmt: skip
 _WORD_FLAGS = frozenset({"noun", "modifier", "context"})
 
@@ -64,6 +67,7 @@ def analyse(tokens: list[Token], lexicon: Lexicon) -> Analysis:
     added = _adjectives(analysis, dropped)
     added += _clothing_rules(analysis)
     added += ages(analysis)
+    added += _furry_minors(analysis)
     if not added and not dropped:
         return analysis
     kept = [h for h in hits if id(h) not in dropped] + added
@@ -183,6 +187,15 @@ def _drop_modifiers(analysis: Analysis, dropped: set[int]) -> None:
             h.category == "object" for h in analysis.at.get(following, ())
         ):
             dropped.add(id(hit))
+
+
+def _furry_minors(analysis: Analysis) -> list[Hit]:
+    """`cub` is a bear cub, except in furry art, where it names a minor: a
+    `furry_minor` word is a minor when the field has a `furry_context` word."""
+    cubs = analysis.of("furry_minor")
+    if not cubs or not analysis.has("furry_context"):
+        return []
+    return [dataclasses.replace(hit, category="minor") for hit in cubs]
 
 
 def _adjectives(analysis: Analysis, dropped: set[int]) -> list[Hit]:

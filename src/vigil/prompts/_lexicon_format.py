@@ -62,6 +62,9 @@ GRAMMAR_CATEGORIES: dict[str, str] = {
     "age_suffix": "a suffix glued to a number: 9yo, neunjährige",
     "grade": "grade, grader, Klasse... with an ordinal or number",
     "filler": "a function word (and, with, der): ages may bind across it",
+    "copula": "is, was, turned: `she is 11` states the person's age",
+    "furry_context": "furry, yiff, anthro: makes `cub` words minors",
+    "furry_minor": "cub: a minor in a furry context, an animal otherwise",
 }
 CATEGORIES = {**SIGNAL_CATEGORIES, **GRAMMAR_CATEGORIES}
 FLAGS = frozenset({"context", "noun", "exact", "modifier"})

@@ -1,12 +1,16 @@
-"""Sound-alike keys for minor and nudity words: consonant skeletons and Metaphone.
+"""Sound-alike keys for the words a block rests on: skeletons, sounds, Metaphone.
 
 Text-speak drops vowels (`chld`, `nkd`, `tddlr`) and respellings keep the sound
-(`chyld`, `nekkid`). For the lexicon's English minor and nudity words (the two
-categories the issue that asked for this names; other words have too many
-neighbours) the lexicon keeps two keys:
+(`chyld`, `nekkid`, `nyood`, `seksy`). For the lexicon's English words of the
+categories in `SOUND_ALIKE_CATEGORIES` (minor and nudity words, and the sexual,
+girl/boy, teen and youth words a block or review also needs: `sxy prtn grl` is
+three sound-alikes) the lexicon keeps three keys:
 
 - the consonant skeleton: letters after the first with vowels removed, runs of one
   letter collapsed (`toddler` → `tdlr`, `infant` → `infnt`);
+- the sound form: spellings of one sound made one (`ph` f, `ck`/`q` k, `x` ks,
+  `z` s, `ee`/`ea`/`y` i, `oo`/`ew`/`yoo` u, a final silent `e` dropped, doubles
+  collapsed): `nyood` and `nude` are both `nud`, `seksy` and `sexy` `seksi`;
 - the Metaphone code (`jellyfish.metaphone`: `child` → `XLT`).
 
 A word that is not in the lexicon matches a key only when it is not one of the
@@ -24,7 +28,12 @@ import importlib.resources
 
 import jellyfish
 
-SOUND_ALIKE_CATEGORIES = frozenset({"minor", "nudity"})
+SOUND_ALIKE_CATEGORIES = frozenset(
+    {"minor", "nudity", "sexual", "minor_costume", "minor_slang", "teen",
+     "ambiguous_person", "youth_adjective"}
+)  # fmt: skip
+#: Sound forms from this many letters (`nud` 3).
+MIN_SOUND_CHARS = 3
 #: Skeleton keys from this many letters (`chld` 4, `nkd` 3; `kd` is too short).
 MIN_SKELETON_CHARS = 3
 #: Metaphone codes from this many symbols (`XLT` child, `NKT` naked; `NT` nude is
@@ -52,8 +61,31 @@ def skeleton(form: str) -> str:
     if not collapsed:
         return ""
     return collapse(
-        collapsed[0] + "".join(c for c in collapsed[1:] if c not in _VOWELS)
+        collapsed[0] + "".join(c for c in collapsed[1:] if c not in _SKELETON_VOWELS)
     )
+
+
+_SOUND_RULES = (
+    ("ph", "f"), ("ck", "k"), ("ch", "\x00"), ("qu", "kw"), ("q", "k"), ("x", "ks"),
+    ("z", "s"), ("yoo", "u"), ("you", "u"), ("oo", "u"), ("ew", "u"), ("ou", "u"),
+    ("ue", "u"), ("ee", "i"), ("ea", "i"), ("ie", "i"), ("ey", "i"), ("ay", "ei"),
+    ("y", "i"), ("c", "k"), ("\x00", "ch"), ("ir", "er"), ("ur", "er"),
+)  # fmt: skip
+_CONSONANTS = frozenset("bcdfghjklmnpqrstvwxz")
+_SKELETON_VOWELS = frozenset("aeiou")
+
+
+@functools.lru_cache(maxsize=65536)
+def sound(form: str) -> str:
+    """`nyood` → `nud`, `nude` → `nud`, `seksy` → `seksi`, `cheeld` → `child`."""
+    out = form
+    if len(out) > 3 and out[-1] == "e" and out[-2] in _CONSONANTS:
+        out = out[:-1]  # a final silent e
+    if len(out) > 2 and out[0] in _CONSONANTS and out[1] == "y" and out[2] in "aeiou":
+        out = out[0] + out[2:]  # `nyood`: y gliding into the vowel
+    for old, new in _SOUND_RULES:
+        out = out.replace(old, new)
+    return collapse(out)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -61,15 +93,17 @@ def metaphone(form: str) -> str:
     return str(jellyfish.metaphone(form))
 
 
-def keys(word: str) -> tuple[str | None, str | None]:
-    """The (skeleton, Metaphone) keys a lexicon word is found by; None where the
-    key would be too short."""
+def keys(word: str) -> tuple[str | None, str | None, str | None]:
+    """The (skeleton, sound, Metaphone) keys a lexicon word is found by; None where
+    the key would be too short."""
     if len(word) < MIN_KEYED_WORD_CHARS or not word.isalpha() or not word.isascii():
-        return None, None
+        return None, None, None
     shape = skeleton(word)
+    heard = sound(word)
     code = metaphone(word)
     return (
         shape if len(shape) >= MIN_SKELETON_CHARS else None,
+        heard if len(heard) >= MIN_SOUND_CHARS else None,
         code if len(code) >= MIN_METAPHONE_CHARS else None,
     )
 

@@ -28,7 +28,7 @@ import typing as t
 from vigil.prompts import _analysis, syntax, views
 from vigil.prompts._hits import Analysis, Hit
 from vigil.prompts.lexicon import Lexicon, builtin, builtin_entries, load_file
-from vigil.prompts.normalise import tokenise
+from vigil.prompts.normalise import join_fragments, tokenise
 
 
 class Semantic(t.Protocol):
@@ -71,6 +71,14 @@ MAX_TRIGGERS = 200
 #: words, or this many distinct garments ("dress, shirt"), count as nudity.
 NEGATIVE_GARMENTS_STRONG = 2
 
+#: A negative prompt that bans this many distinct terms naming adulthood itself
+#: asks for a minor ("nude", negative "adult, over 18").
+ADULTHOOD_EXCLUSIONS = 2
+_ADULTHOOD_TERMS = frozenset(
+    {"adult", "adults", "grown up", "grown-up", "over 18", "over eighteen",
+     "of legal age", "legal age", "woman", "women", "man", "men", "adult woman",
+     "adult man", "grown woman"}
+)  # fmt: skip
 _SEXUAL = ("sexual", "nudity", "clothing_removal", "sexualised_clothing", "nudify")
 _PARTIAL = ("underwear", "exposure")
 _NEGATIVE_GARMENTS = ("clothing", "clothing_all", "underwear", "censor")
@@ -189,20 +197,29 @@ class PromptFilter:
         if truncated:
             prompt, negative = prompt[:MAX_FIELD_CHARS], negative[:MAX_FIELD_CHARS]
         masked = syntax.mask(prompt)
-        positive = self._analyse(masked.text)
+        text = masked.text
+        negative_text = syntax.mask(negative).text if negative else ""
+        if masked.suppressed:
+            # `(adult:-1.5)`: weighted away, so read with the negative prompt
+            text, pushed = _split_suppressed(text, masked.suppressed)
+            negative_text = f"{negative_text},{pushed}"
+        positive = self._analyse(text)
         negative_analysis = None
-        if negative and _has_candidates(positive):
+        if negative_text and _has_candidates(positive):
             # the negative prompt only matters together with a person or sexual
             # content in the prompt
-            negative_analysis = self._analyse(syntax.mask(negative).text)
+            negative_analysis = self._analyse(negative_text)
         rule = _decide(positive, negative_analysis, self.lexicon.fillers)
         signals = _analysis.signal_hits(positive)
-        for view in views.views(masked.text):
+        readings = views.views(text)
+        if self.lexicon.has_reversed_signal(positive.tokens):
+            readings.extend(views.reversed_views(text))
+        for view in readings:
             # a second reading (upside down, mirrored, transliterated) decides
             # when it is more severe than the text as typed
             seen = self._analyse(view.text)
-            if negative and negative_analysis is None and _has_candidates(seen):
-                negative_analysis = self._analyse(syntax.mask(negative).text)
+            if negative_text and negative_analysis is None and _has_candidates(seen):
+                negative_analysis = self._analyse(negative_text)
             candidate = _decide(seen, negative_analysis, self.lexicon.fillers)
             if candidate.level > rule.level:
                 rule = candidate
@@ -238,7 +255,9 @@ class PromptFilter:
         )
 
     def _analyse(self, text: str) -> Analysis:
-        tokens = tokenise(text, self.lexicon.resolve, self.lexicon.cjk)
+        lexicon = self.lexicon
+        tokens = tokenise(text, lexicon.resolve, lexicon.cjk)
+        tokens = join_fragments(tokens, lexicon.exact_word, lexicon.is_signal)
         return _analysis.analyse(tokens, self.lexicon)
 
 
@@ -291,7 +310,9 @@ def _decide(
                 # `nude`, negative `adult, mature`: adulthood banned, nobody stated
                 rule.used.extend(excluded)
                 rule.raise_to(
-                    YOUTHFUL_SEXUAL_LEVEL,
+                    MINOR_SEXUAL_LEVEL
+                    if _adulthood_excluded(excluded)
+                    else YOUTHFUL_SEXUAL_LEVEL,
                     f"sexual content ({_terms(prompt.of(*_SEXUAL))}) with adulthood "
                     f"excluded in the negative prompt ({_terms(excluded)})",
                 )
@@ -305,8 +326,11 @@ def _decide(
     excluded_adult = negative.of("adult") if negative is not None else []
     if excluded_adult and not adult:
         # `girl` or `teen` with adulthood banned in the negative prompt ("adult,
-        # mature"): the request is for someone under age
+        # mature"): the request is for someone under age; with adulthood itself
+        # banned twice over ("adult, over 18"), so is a neutral `person`
         minors = minors + of("ambiguous_person") + teens
+        if _adulthood_excluded(excluded_adult):
+            minors = minors + of("person")
     sexual = of(*_SEXUAL)
     partial = of(*_PARTIAL)
     youthful = of("youthful")
@@ -389,6 +413,14 @@ def _decide(
     return rule
 
 
+def _adulthood_excluded(excluded: t.Sequence[Hit]) -> bool:
+    """Whether the negative prompt bans adulthood itself, not just age or a look:
+    at least `ADULTHOOD_EXCLUSIONS` distinct terms of `_ADULTHOOD_TERMS` ("adult,
+    over 18"; not "adult, mature", which may only ask for a younger adult)."""
+    terms = {hit.term for hit in excluded} & _ADULTHOOD_TERMS
+    return len(terms) >= ADULTHOOD_EXCLUSIONS
+
+
 def _bare_tags(
     analysis: Analysis, hits: list[Hit], fillers: t.Container[str]
 ) -> list[Hit]:
@@ -404,12 +436,25 @@ def _bare_tags(
     return [hit for hit in hits if bare[tokens[hit.first].segment]]
 
 
+def _split_suppressed(text: str, spans: t.Sequence[tuple[int, int]]) -> tuple[str, str]:
+    """(text with the suppressed groups blanked, the groups alone): both the
+    length of `text`, so offsets stay offsets."""
+    kept = list(text)
+    pushed = [" "] * len(text)
+    for start, end in spans:
+        for index in range(start, end):
+            pushed[index] = kept[index]
+            kept[index] = " "
+    return "".join(kept), "".join(pushed)
+
+
 def _has_candidates(analysis: Analysis) -> bool:
     present = analysis.by_category.keys()
     return not (present.isdisjoint(_PERSONS) and present.isdisjoint(_SEXUAL))
 
 
 _VIEW_NAMES = {
+    "reversed": "reversed reading (last letter first) of the",
     "upside_down": "upside-down reading of the",
     "mirrored": "mirrored reading of the",
     "transliterated": "Latin transliteration of the",
@@ -421,8 +466,17 @@ def _triggers(
 ) -> tuple[Trigger, ...]:
     seen: set[tuple[str, str, int, int]] = set()
     out: list[Trigger] = []
+    # negative-field hits past the negative prompt come from weighted-away groups
+    # of the prompt (`_split_suppressed`): they are reported where they are
+    offset = len(negative) + 1
+    pushed = [
+        dataclasses.replace(h, start=h.start - offset, end=h.end - offset)
+        for h in used
+        if h.start >= offset
+    ]
+    used = [h for h in used if h.start < offset]
     for field, text, hits in (
-        ("prompt", prompt, signals),
+        ("prompt", prompt, signals + pushed),
         ("negative", negative, used),
     ):
         for hit in sorted(hits, key=lambda h: (h.start, h.end, h.category)):

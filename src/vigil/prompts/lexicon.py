@@ -35,6 +35,7 @@ from vigil.prompts._lexicon_format import (
 from vigil.prompts.normalise import (
     NUMBER_KEY,
     CjkTerms,
+    Token,
     capital_i_forms,
     has_cjk,
     latin_lookalike,
@@ -62,6 +63,7 @@ _PLURALS = (
     ("shes", "sh"),
     ("'s", ""),
     ("s", ""),
+    ("z", ""),  # text-speak: kidz, boyz
 )
 #: Longer forms are looked up as typed only (the longest lexicon words are ~25
 #: letters; readings and compounds cost time quadratic in the length).
@@ -76,6 +78,8 @@ RESOLVE_CACHE_SIZE = 1 << 17
 #: categories are kept whatever their length (`10 let`).
 MIN_TRANSLITERATED_CHARS = 5
 _SHORT_TRANSLITERATED = frozenset({"number", "age_unit", "age_old", "age_prefix"})
+#: Reversed signal words (`edun`) trigger the reversed reading from this length.
+MIN_REVERSED_CHARS = 4
 #: Arabic proclitics (and, so, with, like, for, the) tried off the front of an
 #: unknown Arabic word, longest first; the rest must keep this many letters.
 ARABIC_PROCLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ك", "ل")
@@ -170,6 +174,18 @@ class Lexicon:
             if e.lang == "en"
         )
         self._age_re = self._compile_age_suffixes()
+        self._signal_words = frozenset(
+            k
+            for k, es in self.singles.items()
+            if any(
+                e.category in SIGNAL_CATEGORIES and e.category != "adult" for e in es
+            )
+        )
+        self._reversed_signals = frozenset(
+            k[::-1]
+            for k in self._signal_words
+            if len(k) >= MIN_REVERSED_CHARS and k.isalpha() and k[::-1] != k
+        )
         cjk_terms = frozenset(k for k in self.singles if has_cjk(k))
         self.cjk = CjkTerms(cjk_terms, max(map(len, cjk_terms), default=0))
         # What the matcher needs per word and per phrase, precomputed: the entries
@@ -203,6 +219,19 @@ class Lexicon:
     def is_distinctive(self, entry: Entry) -> bool:
         """Whether `entry` shows its language: not English, not an English word."""
         return entry.lang != "en" and entry.term not in self._english_terms
+
+    def exact_word(self, form: str) -> str | None:
+        """The lexicon word `form` is as typed or as a plural (no other reading)."""
+        return self._word(form) or self._plural(form)
+
+    def has_reversed_signal(self, tokens: t.Sequence[Token]) -> bool:
+        """Whether a word the lexicon does not know is a signal word reversed."""
+        reversed_words = self._reversed_signals
+        return any(tok.key is None and tok.form in reversed_words for tok in tokens)
+
+    def is_signal(self, key: str | None) -> bool:
+        """Whether `key` is a word of a signal category (not `adult`)."""
+        return key is not None and key in self._signal_words
 
     def _word(self, form: str) -> str | None:
         if form in self.vocabulary:
@@ -280,6 +309,9 @@ class Lexicon:
         if word is not None and _sound_alike.vowel_count(form) < (
             _sound_alike.vowel_count(word)
         ):
+            return word
+        word = self._sounds.get(_sound_alike.sound(form))
+        if word is not None and _sound_alike.first_letters_agree(form, word):
             return word
         if len(form) < _sound_alike.MIN_KEYED_WORD_CHARS:
             return None
@@ -419,6 +451,7 @@ class Lexicon:
         """Skeleton and Metaphone keys of the English minor and nudity words; a key
         two words of different categories share is dropped (it decides nothing)."""
         skeletons: dict[str, set[tuple[str, str]]] = {}
+        sounds: dict[str, set[tuple[str, str]]] = {}
         metaphones: dict[str, set[tuple[str, str]]] = {}
         for key, entries in self.singles.items():
             categories = {
@@ -429,21 +462,27 @@ class Lexicon:
                 and e.term == key  # a word, not a glued phrase (`asakid`)
                 and not e.flags & {"exact", "context"}
             }
-            if len(categories) != 1 or len({e.category for e in entries}) != 1:
+            if len(categories) != 1:
                 continue
-            shape, code = _sound_alike.keys(key)
+            shape, heard, code = _sound_alike.keys(key)
             category = next(iter(categories))
-            if shape is not None:
-                skeletons.setdefault(shape, set()).add((category, key))
-            if code is not None:
-                metaphones.setdefault(code, set()).add((category, key))
+            for table, value in (
+                (skeletons, shape),
+                (sounds, heard),
+                (metaphones, code),
+            ):
+                if value is not None:
+                    table.setdefault(value, set()).add((category, key))
         self._skeletons = _unambiguous(skeletons)
+        self._sounds = _unambiguous(sounds)
         self._metaphones = _unambiguous(metaphones)
         self._excluded = _sound_alike.exclusions() | self.vocabulary
 
-    def sound_alike_keys(self) -> tuple[dict[str, str], dict[str, str]]:
-        """(skeleton → word, Metaphone → word): for the exclusions generator."""
-        return dict(self._skeletons), dict(self._metaphones)
+    def sound_alike_keys(
+        self,
+    ) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+        """(skeleton, sound, Metaphone → word): for the exclusions generator."""
+        return dict(self._skeletons), dict(self._sounds), dict(self._metaphones)
 
 
 def _unambiguous(table: dict[str, set[tuple[str, str]]]) -> dict[str, str]:

@@ -420,3 +420,65 @@ def _resolve_run(run: list[Token], resolve: Resolver) -> list[Token]:
             continue
         _emit(out, form, keys, piece[0].start, piece[-1].end, piece[0].segment)
     return out
+
+
+#: Fragments (`nu de`, `tod dler`, `pre pub escent`): pieces of at most this many
+#: letters, one of them at most `MAX_SHORT_FRAGMENT_CHARS`, separated by at most
+#: `MAX_FRAGMENT_GAP_CHARS` characters, joined when the whole is a signal word and
+#: no piece is one on its own (`nude child` stays two words).
+MAX_FRAGMENT_CHARS = 7
+MAX_SHORT_FRAGMENT_CHARS = 4
+MAX_FRAGMENT_GAP_CHARS = 2
+MAX_FRAGMENT_PIECES = 3
+
+
+def join_fragments(
+    tokens: list[Token],
+    word: t.Callable[[str], str | None],
+    is_signal: t.Callable[[str | None], bool],
+) -> list[Token]:
+    """Tokens with words split by spaces into fragments joined again. `word(form)`
+    is the lexicon word `form` is exactly (or as a plural), `is_signal(key)` says
+    whether a key is a signal word."""
+    count = len(tokens)
+    if count < 2:
+        return tokens
+    out: list[Token] = []
+    index = 0
+    while index < count:
+        joined = None
+        for size in range(min(MAX_FRAGMENT_PIECES, count - index), 1, -1):
+            joined = _fragment(tokens[index : index + size], word, is_signal)
+            if joined is not None:
+                out.append(joined)
+                index += size
+                break
+        if joined is None:
+            out.append(tokens[index])
+            index += 1
+    return out
+
+
+def _fragment(
+    pieces: list[Token],
+    word: t.Callable[[str], str | None],
+    is_signal: t.Callable[[str | None], bool],
+) -> Token | None:
+    first = pieces[0]
+    shortest = MAX_FRAGMENT_CHARS
+    for previous, piece in zip(pieces, pieces[1:], strict=False):
+        gap = piece.start - previous.end
+        if piece.segment != first.segment or not 0 < gap <= MAX_FRAGMENT_GAP_CHARS:
+            return None
+    for piece in pieces:
+        form = piece.form
+        if len(form) > MAX_FRAGMENT_CHARS or not form.isalpha() or is_signal(piece.key):
+            return None
+        shortest = min(shortest, len(form))
+    if shortest > MAX_SHORT_FRAGMENT_CHARS:
+        return None
+    form = "".join(piece.form for piece in pieces)
+    key = word(form)
+    if key is None or not is_signal(key):
+        return None
+    return Token(form, key, first.start, pieces[-1].end, first.segment)

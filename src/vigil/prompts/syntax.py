@@ -34,6 +34,12 @@ _GROUP_RE = re.compile(r"[\[{][^\[\]{}]*[\]}]")
 _KEYWORD_RE = re.compile(r"\b(?:BREAK|AND)\b")
 _BRACKETS = str.maketrans(dict.fromkeys("()[]{}<>\\", " "))
 _GROUP_SEPARATORS = str.maketrans({":": ",", "|": ","})
+#: A bracket group weighted at or below this is asked *not* to appear: A1111 and
+#: ComfyUI read a negative weight as a push away, and 0.01 is as good as absent.
+SUPPRESSED_WEIGHT = 0.1
+_WEIGHTED_GROUP_RE = re.compile(
+    r"[(\[]([^()\[\]:]{1,200}):\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*[)\]]"
+)
 #: Bound on nested bracket passes; real prompts nest 3-4 deep.
 MAX_NESTING = 16
 
@@ -52,6 +58,9 @@ class Network:
 class Masked:
     text: str  # same length as the input
     networks: tuple[Network, ...]
+    #: [start, end) of groups weighted down to `SUPPRESSED_WEIGHT` or below
+    #: (`(adult:-1.5)`, `[adult:0.01]`): a negative prompt inside the prompt.
+    suppressed: tuple[tuple[int, int], ...] = ()
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -73,11 +82,15 @@ def mask(text: str) -> Masked:
         text = _KEYWORD_RE.sub(lambda m: "," + " " * (m.end() - m.start() - 1), text)
     if "::" in text:
         text = _NAI_WEIGHT_RE.sub(_blank, text)
+    suppressed: list[tuple[int, int]] = []
     if ":" in text:
+        for match in _WEIGHTED_GROUP_RE.finditer(text):
+            if float(match.group(2)) <= SUPPRESSED_WEIGHT:
+                suppressed.append(match.span(1))
         text = _WEIGHT_RE.sub(_blank, text)
     if "[" in text or "{" in text:
         text = _mask_groups(text)
-    return Masked(text.translate(_BRACKETS), tuple(networks))
+    return Masked(text.translate(_BRACKETS), tuple(networks), tuple(suppressed))
 
 
 def _mask_networks(text: str) -> tuple[str, list[Network]]:

@@ -10,6 +10,8 @@ first and a view only when the text carries the characters that view decodes:
   Upside-down text reuses ASCII letters (`p` for d, `u` for n), so the view is
   only built when enough turned-only letters show that the text is turned.
 - `mirrored`: letters flipped left to right (`ɘ ᴎ ƨ ꙅ ɿ`), in place and reversed.
+- `reversed`: plain text typed last letter first (`edun`), whole or word by
+  word; built only when a word of the text is a signal word reversed.
 - `transliterated`: Cyrillic, Greek and the other alphabets `anyascii` knows
   written in Latin letters, matched against the transliterated lexicon terms (the
   lexicon adds the Latin form of every Cyrillic and Greek entry). Han, kana and
@@ -134,6 +136,11 @@ def views(text: str) -> list[View]:
     if foreign >= MIN_TRANSLITERATED_LETTERS:
         out.append(transliterated(text))
     return out
+
+
+def reversed_views(text: str) -> list[View]:
+    """`edun dlihc`: the text read last letter first, whole and word by word."""
+    return _both_orders("reversed", text)[1:]
 
 
 def _both_orders(name: str, flipped: str) -> list[View]:
