@@ -114,3 +114,36 @@ def test_adulthood_banned_in_the_negative_prompt(
     prompt: str, negative: str, expected: Decision
 ) -> None:
     assert check(prompt, negative) is expected
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("nude person who has not started puberty", Decision.BLOCK),
+        ("naked, long before adolescence", Decision.BLOCK),
+        ("puberty education poster, nude colour palette", Decision.ALLOW),
+        ("no adolescence drama, nude beach", Decision.ALLOW),
+    ],
+)
+def test_age_said_by_puberty_not_yet_reached(prompt: str, expected: Decision) -> None:
+    assert check(prompt) is expected
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("nude girl, age VIII", Decision.BLOCK),
+        ("explicit, girl aged xii", Decision.BLOCK),
+        ("Louis XIV portrait, oil painting", Decision.ALLOW),
+        ("nude woman born in 1990", Decision.ALLOW),
+    ],
+)
+def test_roman_numerals_and_birth_years(prompt: str, expected: Decision) -> None:
+    assert check(prompt) is expected
+
+
+def test_born_this_year_minus_ten_is_ten() -> None:
+    import datetime as dt
+
+    year = dt.date.today().year - 10
+    assert check(f"nsfw, girl born in {year}") is Decision.BLOCK

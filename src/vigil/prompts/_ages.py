@@ -7,6 +7,7 @@ An age counts only when it describes a person: a person word within
 person word at the end of a phrase (`girl, 12`); a school grade needs no binding.
 """
 
+import datetime as dt
 import typing as t
 
 from vigil.prompts._hits import PERSONS, Analysis, Hit
@@ -25,7 +26,10 @@ FIRST_TEEN_GRADE = 9
 def ages(analysis: Analysis) -> list[Hit]:
     """Age hits (`age` under 18, `adult` from 18; school grades 9+ are `teen`)."""
     if not (
-        analysis.has("number") or analysis.has("age_compact") or analysis.has("ordinal")
+        analysis.has("number")
+        or analysis.has("age_compact")
+        or analysis.has("ordinal")
+        or analysis.has("year")
     ):
         return []
     tokens = analysis.tokens
@@ -34,6 +38,10 @@ def ages(analysis: Analysis) -> list[Hit]:
         found.append(_Age(hit.first, hit.last, hit.value or 0, True))
     for number in analysis.of("number", "ordinal"):
         found.extend(_age_at(analysis, number))
+    for year in analysis.of("year"):
+        born = _born_in(analysis, year)
+        if born is not None:
+            found.append(born)
     added: list[Hit] = []
     claimed: set[int] = set()
     for age in sorted(found):
@@ -124,6 +132,27 @@ def _stated_age(analysis: Analysis, number: Hit) -> int | None:
             break
         if any(h.category in PERSONS for h in _hits_ending_at(analysis, index)):
             return index
+    return None
+
+
+#: Words between "born" and the year: "born in 2016", "born on 3 May 2016" is
+#: not read (a date), "born 2016" is.
+BORN_REACH_TOKENS = 2
+_BORN_FORMS = frozenset(
+    {"born", "geboren", "nacido", "nacida", "nee", "ne", "nata", "nato"}
+)
+
+
+def _born_in(analysis: Analysis, year: Hit) -> _Age | None:
+    """`born in 2016`: the age this year (the clock of the machine that checks)."""
+    tokens = analysis.tokens
+    seg = tokens[year.first].segment
+    for index in range(year.first - 1, max(year.first - 1 - BORN_REACH_TOKENS, -1), -1):
+        if tokens[index].segment != seg:
+            return None
+        if tokens[index].form in _BORN_FORMS:
+            years = dt.date.today().year - (year.value or 0)
+            return _Age(index, year.last, years, True) if years >= 0 else None
     return None
 
 

@@ -28,6 +28,7 @@ from vigil.prompts.lexicon import (
     NUMBER_KEY,
     ORDINAL_KEY,
     SIGNAL_CATEGORIES,
+    YEAR_KEY,
     Lexicon,
 )
 from vigil.prompts.normalise import Token
@@ -46,7 +47,7 @@ _SCHOOL_PERSONS = frozenset({"person", "ambiguous_person", "minor", "teen"})
 #: Categories some rule starts from; a field without any needs no rule pass.
 _RULE_CATEGORIES = frozenset(
     {"negation", "youth_adjective", "school_minor", "school_teen", "removal_verb",
-     "removal_after", "number", "age_compact", "ordinal", "furry_minor"}
+     "removal_after", "number", "age_compact", "ordinal", "furry_minor", "year"}
 )  # fmt: skip
 _WORD_FLAGS = frozenset({"noun", "modifier", "context"})
 
@@ -59,7 +60,11 @@ def analyse(tokens: list[Token], lexicon: Lexicon) -> Analysis:
     if flagged and not languages:  # `context` terms need a word that is not English
         hits = [h for h in hits if "context" not in h.flags]
     analysis = Analysis(tokens, hits)
-    if not flagged and analysis.by_category.keys().isdisjoint(_RULE_CATEGORIES):
+    if (
+        not flagged
+        and analysis.by_category.keys().isdisjoint(_RULE_CATEGORIES)
+        and not any(tok.form in _PUBERTY_TERMS for tok in tokens)
+    ):
         return analysis
     dropped: set[int] = set()
     _cancel_negated(analysis, dropped)
@@ -68,6 +73,7 @@ def analyse(tokens: list[Token], lexicon: Lexicon) -> Analysis:
     added += _clothing_rules(analysis)
     added += ages(analysis)
     added += _furry_minors(analysis)
+    added += _before_puberty(analysis)
     if not added and not dropped:
         return analysis
     kept = [h for h in hits if id(h) not in dropped] + added
@@ -145,9 +151,12 @@ def _look_up(tokens: list[Token], lexicon: Lexicon) -> tuple[list[Hit], set[str]
 
 def _special_hit(key: str, token: Token, index: int) -> Hit:
     value = int(key.split("=", 1)[1])
-    category = {NUMBER_KEY: "number", AGE_KEY: "age_compact", ORDINAL_KEY: "ordinal"}[
-        key[: key.index("=") + 1]
-    ]
+    category = {
+        NUMBER_KEY: "number",
+        AGE_KEY: "age_compact",
+        ORDINAL_KEY: "ordinal",
+        YEAR_KEY: "year",
+    }[key[: key.index("=") + 1]]
     return Hit(
         category,
         token.form,
@@ -187,6 +196,36 @@ def _drop_modifiers(analysis: Analysis, dropped: set[int]) -> None:
             h.category == "object" for h in analysis.at.get(following, ())
         ):
             dropped.add(id(hit))
+
+
+#: Words for puberty that, negated or with "before"/"yet", describe a child:
+#: "has not started puberty", "puberty hasn't begun", "long before adolescence".
+_PUBERTY_TERMS = frozenset({"puberty", "adolescence", "pubescence", "menarche"})
+_NOT_YET_FORMS = frozenset(
+    {"not", "never", "hasn", "hasnt", "haven", "havent", "isn", "isnt", "yet",
+     "before", "prior", "pre", "until", "till", "didn", "didnt"}
+)  # fmt: skip
+#: Words looked at on each side of the puberty word.
+PUBERTY_REACH_TOKENS = 4
+
+
+def _before_puberty(analysis: Analysis) -> list[Hit]:
+    """A minor hit for a puberty word with a "not yet" word in reach, in its
+    phrase ("not yet gone through puberty", "puberty hasn't started")."""
+    tokens = analysis.tokens
+    out: list[Hit] = []
+    for index, token in enumerate(tokens):
+        if token.form not in _PUBERTY_TERMS:
+            continue
+        low = max(0, index - PUBERTY_REACH_TOKENS)
+        reach = tokens[low : index + PUBERTY_REACH_TOKENS + 1]
+        if any(
+            tok.form in _NOT_YET_FORMS and tok.segment == token.segment for tok in reach
+        ):
+            out.append(
+                Hit("minor", token.form, token.start, token.end, index, index, "en")
+            )
+    return out
 
 
 def _furry_minors(analysis: Analysis) -> list[Hit]:

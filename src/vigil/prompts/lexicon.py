@@ -89,6 +89,13 @@ _WORD_SEPARATORS_RE = re.compile(r"[.\-_'’~·/]+")
 _COUNT_PREFIX_RE = re.compile(r"^(\d{1,2})([^\W\d_]{2,})$")  # 1girl, 2boys
 _ORDINAL_RE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th|e|er|eme|º|ª|o|a)$")
 AGE_KEY = "#age="
+YEAR_KEY = "#year="
+#: Roman numerals read as numbers (an age only where a number would be one:
+#: "age viii"); i, v and x alone are letters, not numbers.
+_ROMAN = {
+    "ii": 2, "iii": 3, "iv": 4, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "xi": 11,
+    "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17,
+}  # fmt: skip
 ORDINAL_KEY = "#ord="
 
 
@@ -100,6 +107,7 @@ __all__ = [
     "MAX_LEXICON_BYTES",
     "NUMBER_KEY",
     "ORDINAL_KEY",
+    "YEAR_KEY",
     "SIGNAL_CATEGORIES",
     "Entry",
     "Lexicon",
@@ -325,9 +333,15 @@ class Lexicon:
         return None
 
     def _special(self, form: str) -> tuple[str, ...] | None:
-        """Numbers, ordinals, glued ages (`9yo`) and count prefixes (`1girl`)."""
+        """Numbers, ordinals, glued ages (`9yo`), count prefixes (`1girl`), Roman
+        numerals (`viii`) and years (`2016`, for "born in 2016")."""
         if form.isdecimal():
-            return (NUMBER_KEY + form,) if len(form) <= 3 else None
+            if len(form) <= 3:
+                return (NUMBER_KEY + form,)
+            return (YEAR_KEY + form,) if len(form) == 4 else None
+        roman = _ROMAN.get(form)
+        if roman is not None:
+            return (NUMBER_KEY + str(roman),)
         age = self._age_re.match(form)
         if age:
             value = age.group(1) or age.group(2)
