@@ -117,10 +117,11 @@ def _stated_age(analysis: Analysis, number: Hit) -> int | None:
     tokens = analysis.tokens
     seg = tokens[number.first].segment
     following = number.last + 1
+    if following < len(tokens) and not analysis.at.get(following):
+        following += 1  # one word without a hit ("and", "years")
     if following < len(tokens) and tokens[following].segment == seg:
-        if not any(
-            h.category in _AFTER_BARE_AGE for h in analysis.at.get(following, [])
-        ):
+        after = analysis.at.get(following, [])
+        if not any(h.category in _AFTER_BARE_AGE for h in after):
             return None
     copula = analysis.find_before(
         number.first - 1, number.first - 1 - STATED_AGE_GAP_TOKENS, seg, {"copula"}

@@ -59,6 +59,14 @@ def analyse(tokens: list[Token], lexicon: Lexicon) -> Analysis:
         return Analysis(tokens, hits)
     if flagged and not languages:  # `context` terms need a word that is not English
         hits = [h for h in hits if "context" not in h.flags]
+    if languages and lexicon.sound_alike_forms:
+        # sound-alike keys are English: Polish "siatce" is not "shotas"
+        sound_alike = lexicon.sound_alike_forms
+        hits = [
+            h
+            for h in hits
+            if h.first != h.last or tokens[h.first].form not in sound_alike
+        ]
     analysis = Analysis(tokens, hits)
     if (
         not flagged

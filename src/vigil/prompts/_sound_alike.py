@@ -108,6 +108,13 @@ def keys(word: str) -> tuple[str | None, str | None, str | None]:
     )
 
 
+def onset(form: str) -> str:
+    """The first two consonant letters (y counted as a vowel): Metaphone reads
+    `si` as `sh`, so Polish `siatce` (`st`) and `shotas` (`sh`) differ here."""
+    rest = "".join(c for c in form[1:] if c not in _VOWELS)
+    return collapse(form[0] + rest)[:2]
+
+
 def first_letters_agree(typed: str, word: str) -> bool:
     if typed[0] == word[0]:
         return True

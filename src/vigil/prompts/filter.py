@@ -257,7 +257,7 @@ class PromptFilter:
     def _analyse(self, text: str) -> Analysis:
         lexicon = self.lexicon
         tokens = tokenise(text, lexicon.resolve, lexicon.cjk)
-        tokens = join_fragments(tokens, lexicon.exact_word, lexicon.is_signal)
+        tokens = join_fragments(tokens, lexicon.fragment_word, lexicon.is_signal)
         return _analysis.analyse(tokens, self.lexicon)
 
 

@@ -189,6 +189,11 @@ class Lexicon:
                 e.category in SIGNAL_CATEGORIES and e.category != "adult" for e in es
             )
         )
+        self._english_signal_words = frozenset(
+            k
+            for k in self._signal_words
+            if any(e.lang in ("en", "und") for e in self.singles[k])
+        )
         self._reversed_signals = frozenset(
             k[::-1]
             for k in self._signal_words
@@ -205,6 +210,9 @@ class Lexicon:
             first: tuple((words, self._hit_info(es)) for words, es in items)
             for first, items in self.phrases.items()
         }
+        #: Forms resolved only by a sound-alike key (English keys: in a text of
+        #: another language they are dropped, see `_analysis`).
+        self.sound_alike_forms: set[str] = set()
         self.resolve = functools.lru_cache(maxsize=RESOLVE_CACHE_SIZE)(self._resolve)
 
     # -- look-up -------------------------------------------------------------
@@ -231,6 +239,12 @@ class Lexicon:
     def exact_word(self, form: str) -> str | None:
         """The lexicon word `form` is as typed or as a plural (no other reading)."""
         return self._word(form) or self._plural(form)
+
+    def fragment_word(self, form: str) -> str | None:
+        """The English signal word fragments join into (`tod dler`), if any: other
+        languages' words are left alone (Italian "spoglia la" is two words)."""
+        word = self.exact_word(form)
+        return word if word in self._english_signal_words else None
 
     def has_reversed_signal(self, tokens: t.Sequence[Token]) -> bool:
         """Whether a word the lexicon does not know is a signal word reversed."""
@@ -292,6 +306,7 @@ class Lexicon:
             if reading.isalpha() and reading.isascii():
                 word = self._sound_alike(reading)
                 if word is not None:
+                    self.sound_alike_forms.add(form)
                     return (word,)
         return None
 
@@ -328,6 +343,7 @@ class Lexicon:
             word is not None
             and abs(len(word) - len(form)) <= _sound_alike.MAX_LENGTH_DIFFERENCE
             and _sound_alike.first_letters_agree(form, word)
+            and _sound_alike.onset(form) == _sound_alike.onset(word)
         ):
             return word
         return None
