@@ -50,15 +50,16 @@ def dictionary_words() -> set[str]:
 
 
 def colliding(lexicon: Lexicon, words: set[str]) -> list[str]:
-    skeletons, metaphones = lexicon.sound_alike_keys()
+    skeletons, sounds, metaphones = lexicon.sound_alike_keys()
     out = []
     for word in sorted(words - lexicon.vocabulary):
         if len(word) < _sound_alike.MIN_TYPED_CHARS:
             continue
-        if _sound_alike.skeleton(word) in skeletons:
-            out.append(word)
-        elif len(word) >= _sound_alike.MIN_KEYED_WORD_CHARS and (
-            _sound_alike.metaphone(word) in metaphones
+        if (
+            _sound_alike.skeleton(word) in skeletons
+            or _sound_alike.sound(word) in sounds
+            or len(word) >= _sound_alike.MIN_KEYED_WORD_CHARS
+            and _sound_alike.metaphone(word) in metaphones
         ):
             out.append(word)
     return out
