@@ -34,6 +34,7 @@ from vigil.prompts._lexicon_format import (
 )
 from vigil.prompts.normalise import (
     NUMBER_KEY,
+    LEET_AS_I,
     CjkTerms,
     Token,
     capital_i_forms,
@@ -52,7 +53,7 @@ MIN_TRANSPOSE_CHARS = 5
 MIN_COLLAPSE_CHARS = 5
 _TOLERANT = frozenset(
     {"minor", "minor_slang", "teen", "youthful", "sexual", "nudity", "abuse_slang",
-     "nudify", "clothing_removal"}
+     "nudify", "clothing_removal", "youth_adjective"}
 )  # fmt: skip
 #: Plural endings tried when a word is not found: (ending, replacement).
 _PLURALS = (
@@ -359,6 +360,12 @@ class Lexicon:
         if roman is not None:
             return (NUMBER_KEY + str(roman),)
         age = self._age_re.match(form)
+        if age is None and form[0].isdecimal():
+            # `9y0`: leetspeak in the suffix only (the number stays a number)
+            digits = len(form) - len(form.lstrip("0123456789"))
+            if 0 < digits < len(form):
+                suffix = form[digits:].translate(LEET_AS_I)
+                age = self._age_re.match(form[:digits] + suffix)
         if age:
             value = age.group(1) or age.group(2)
             number = int(value) if value.isdecimal() else self.numbers.get(value)

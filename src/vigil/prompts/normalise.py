@@ -430,6 +430,9 @@ MAX_FRAGMENT_CHARS = 7
 MAX_SHORT_FRAGMENT_CHARS = 4
 MAX_FRAGMENT_GAP_CHARS = 2
 MAX_FRAGMENT_PIECES = 3
+#: A piece that is a signal word on its own joins only when this short (`ero tic`,
+#: `sex y`): longer signal words are words (`nude child`).
+MAX_SIGNAL_FRAGMENT_CHARS = 3
 
 
 def join_fragments(
@@ -472,8 +475,10 @@ def _fragment(
             return None
     for piece in pieces:
         form = piece.form
-        if len(form) > MAX_FRAGMENT_CHARS or not form.isalpha() or is_signal(piece.key):
+        if len(form) > MAX_FRAGMENT_CHARS or not form.isalpha():
             return None
+        if is_signal(piece.key) and len(form) > MAX_SIGNAL_FRAGMENT_CHARS:
+            return None  # `nude child` stays two words; `ero tic` is one
         shortest = min(shortest, len(form))
     if shortest > MAX_SHORT_FRAGMENT_CHARS:
         return None
