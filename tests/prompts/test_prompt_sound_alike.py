@@ -31,7 +31,7 @@ def test_sound() -> None:
 
 
 def test_short_words_get_no_keys() -> None:
-    assert keys("kid") == (None, None, None)
+    assert keys("kid") == (None, "kid", None)  # sound only: `kyd`
     # nude: skeleton `nd` and Metaphone `NT` are shared by too many words; its
     # sound form `nud` is specific enough
     assert keys("nude") == (None, "nud", None)

@@ -66,7 +66,7 @@ def skeleton(form: str) -> str:
 
 
 _SOUND_RULES = (
-    ("ph", "f"), ("ck", "k"), ("ch", "\x00"), ("qu", "kw"), ("q", "k"), ("x", "ks"),
+    ("ph", "f"), ("ck", "k"), ("sch", "sk"), ("ch", "\x00"), ("qu", "kw"), ("q", "k"), ("x", "ks"),
     ("z", "s"), ("yoo", "u"), ("you", "u"), ("oo", "u"), ("ew", "u"), ("ou", "u"),
     ("ue", "u"), ("ee", "i"), ("ea", "i"), ("ie", "i"), ("ey", "i"), ("ay", "ei"),
     ("y", "i"), ("c", "k"), ("\x00", "ch"), ("ir", "er"), ("ur", "er"),
@@ -96,14 +96,17 @@ def metaphone(form: str) -> str:
 def keys(word: str) -> tuple[str | None, str | None, str | None]:
     """The (skeleton, sound, Metaphone) keys a lexicon word is found by; None where
     the key would be too short."""
-    if len(word) < MIN_KEYED_WORD_CHARS or not word.isalpha() or not word.isascii():
+    if len(word) < MIN_SOUND_CHARS or not word.isalpha() or not word.isascii():
         return None, None, None
-    shape = skeleton(word)
     heard = sound(word)
+    heard_key = heard if len(heard) >= MIN_SOUND_CHARS else None
+    if len(word) < MIN_KEYED_WORD_CHARS:
+        return None, heard_key, None  # `kid`: `kyd` sounds the same
+    shape = skeleton(word)
     code = metaphone(word)
     return (
         shape if len(shape) >= MIN_SKELETON_CHARS else None,
-        heard if len(heard) >= MIN_SOUND_CHARS else None,
+        heard_key,
         code if len(code) >= MIN_METAPHONE_CHARS else None,
     )
 

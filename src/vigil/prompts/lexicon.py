@@ -80,7 +80,7 @@ RESOLVE_CACHE_SIZE = 1 << 17
 MIN_TRANSLITERATED_CHARS = 5
 _SHORT_TRANSLITERATED = frozenset({"number", "age_unit", "age_old", "age_prefix"})
 #: Reversed signal words (`edun`) trigger the reversed reading from this length.
-MIN_REVERSED_CHARS = 4
+MIN_REVERSED_CHARS = 3
 #: Arabic proclitics (and, so, with, like, for, the) tried off the front of an
 #: unknown Arabic word, longest first; the rest must keep this many letters.
 ARABIC_PROCLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ك", "ل")
@@ -499,10 +499,10 @@ class Lexicon:
                 and e.term == key  # a word, not a glued phrase (`asakid`)
                 and not e.flags & {"exact", "context"}
             }
-            if len(categories) != 1:
+            if not categories:
                 continue
             shape, heard, code = _sound_alike.keys(key)
-            category = next(iter(categories))
+            category = ",".join(sorted(categories))
             for table, value in (
                 (skeletons, shape),
                 (sounds, heard),
