@@ -47,7 +47,11 @@ _TURNED_ONLY = {
     "Ⅎ": "f", "⅁": "g", "Ꞁ": "l", "Ɯ": "m", "Ԁ": "p", "Ꞟ": "r", "⊥": "t",
     "Ʇ": "t", "∩": "u", "Λ": "v", "Ʌ": "v", "Ϻ": "w", "⅄": "y", "ʁ": "r",
 }  # fmt: skip
-_TURNED_ASCII = {"p": "d", "d": "p", "b": "q", "q": "b", "n": "u", "u": "n"}
+_TURNED_ASCII = {
+    "p": "d", "d": "p", "b": "q", "q": "b", "n": "u", "u": "n", "6": "9", "9": "6",
+}  # fmt: skip
+# Turned digits of the same tables: Ɩ 1, ᄅ 2, Ɛ 3, ㄣ 4, ϛ 5, ㄥ 7.
+_TURNED_DIGITS = {"Ɩ": "1", "ᄅ": "2", "Ɛ": "3", "ㄣ": "4", "ϛ": "5", "ㄥ": "7"}
 # Turned punctuation: `˙` for a full stop, `¡` for !, `¿` for ?, `'` for `,`.
 _TURNED_MARKS = {"˙": ".", "¡": "!", "¿": "?", "‾": "_", "⅋": "&"}
 # Mirrored (left-right) forms.
@@ -63,11 +67,13 @@ _MIRRORED_ONLY = {
 _MIRRORED_BORROWED = {"γ": "y", "υ": "u", "ι": "i"}
 _MIRRORED_ASCII = {"b": "d", "d": "b", "p": "q", "q": "p"}
 
-_TURNED_TABLE = str.maketrans({**_TURNED_ASCII, **_TURNED_ONLY, **_TURNED_MARKS})
+_TURNED_TABLE = str.maketrans(
+    {**_TURNED_ASCII, **_TURNED_ONLY, **_TURNED_DIGITS, **_TURNED_MARKS}
+)
 _MIRRORED_TABLE = str.maketrans(
     {**_MIRRORED_ASCII, **_MIRRORED_ONLY, **_MIRRORED_BORROWED}
 )
-_TURNED_KEYS = frozenset(_TURNED_ONLY)
+_TURNED_KEYS = frozenset(_TURNED_ONLY) | frozenset(_TURNED_DIGITS)
 # Cyrillic capitals И and Я are Russian letters: they count as mirrored only in a
 # text without other Cyrillic letters (see `views`).
 _MIRRORED_KEYS = frozenset(_MIRRORED_ONLY) - {"И", "Я"}
