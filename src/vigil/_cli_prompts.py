@@ -277,9 +277,21 @@ def train_head(file: pathlib.Path, output: pathlib.Path) -> None:
     type=click.IntRange(0, 20),
     help="Cross-validation folds to report (0: none).",
 )
+@click.option(
+    "--allow-lines",
+    "allow_lines",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
+    help="A text file of benign prompts, one a line: its 1st, 3rd, 5th... lines "
+    "are added as `allow` examples (the others stay held out). Repeatable.",
+)
 @_JSON
 def train_model(
-    file: pathlib.Path, output: pathlib.Path, folds: int, as_json: bool
+    file: pathlib.Path,
+    output: pathlib.Path,
+    folds: int,
+    allow_lines: tuple[pathlib.Path, ...],
+    as_json: bool,
 ) -> None:
     """Train the packaged kind of semantic stage, a character-n-gram model, on
     labelled prompts in FILE (JSON Lines; `review` and `block` are the positive
@@ -288,6 +300,7 @@ def train_model(
     \b
     Example (what `make prompt-model` runs):
       vigil prompt train-model training/prompt-semantic/train.jsonl \\
+        --allow-lines tests/data/prompts/benign/ja.txt ... \\
         -o src/vigil/prompts/data/semantic-ngram.npz
     """
     from vigil.prompts import ngram
@@ -296,13 +309,19 @@ def train_model(
         examples = load_jsonl(file)
         texts = [e.prompt for e in examples]
         labels = [e.label is not Decision.ALLOW for e in examples]
+        for path in allow_lines:
+            lines = ngram.training_lines(path)
+            texts.extend(lines)
+            labels.extend([False] * len(lines))
         figures = ngram.cross_validate(texts, labels, folds) if folds > 1 else None
-        model = ngram.train(texts, labels, trained_on=ngram.file_digest(file))
+        model = ngram.train(
+            texts, labels, trained_on=ngram.files_digest([file, *allow_lines])
+        )
     except (EvalDataError, ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     model.save(output)
     record = {
-        "examples": len(examples),
+        "examples": len(texts),
         "positives": sum(labels),
         "output": str(output),
         "cross_validation": figures,
@@ -311,7 +330,7 @@ def train_model(
         json_line(record)
         return
     click.echo(
-        f"trained on {len(examples)} prompts ({sum(labels)} positive); wrote {output}"
+        f"trained on {len(texts)} prompts ({sum(labels)} positive); wrote {output}"
     )
     if figures:
         click.echo(

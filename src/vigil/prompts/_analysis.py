@@ -120,15 +120,24 @@ def _look_up(tokens: list[Token], lexicon: Lexicon) -> tuple[list[Hit], set[str]
             continue
         span = 1
         info = None
-        for words, phrase_info in phrase_hits.get(key, ()):
-            size = len(words)
-            if index + size <= count and all(
-                tokens[index + k].key == words[k]
-                and tokens[index + k].segment == token.segment
-                for k in range(1, size)
-            ):
-                span, info = size, phrase_info
-                break
+        by_second = phrase_hits.get(key)
+        if by_second is not None and index + 1 < count:
+            # phrases are indexed by their first two words, longest first
+            second = tokens[index + 1]
+            segment = token.segment
+            for words, phrase_info in by_second.get(second.key, ()):
+                size = len(words)
+                if (
+                    index + size <= count
+                    and second.segment == segment
+                    and all(
+                        tokens[index + k].key == words[k]
+                        and tokens[index + k].segment == segment
+                        for k in range(2, size)
+                    )
+                ):
+                    span, info = size, phrase_info
+                    break
         if info is None:
             info = single_hits.get(key, no_hits)
         entries, confirmed = info

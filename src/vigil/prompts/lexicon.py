@@ -195,6 +195,18 @@ class Lexicon:
             for k in self._signal_words
             if any(e.lang in ("en", "und") for e in self.singles[k])
         )
+        #: Beginnings of the words fragments may join into (`normalise`).
+        self.fragment_starts = frozenset(
+            word.rstrip("*")[:length]
+            for word in self._english_signal_words
+            if word.rstrip("*").isalpha()
+            for length in range(2, len(word.rstrip("*")) + 1)
+        ) | frozenset(
+            word + ending
+            for word in self._english_signal_words
+            if word.isalpha()
+            for ending in ("s", "es")
+        )
         self._reversed_signals = frozenset(
             k[::-1]
             for k in self._signal_words
@@ -207,10 +219,12 @@ class Lexicon:
         self.single_hits = {
             key: self._hit_info(entries) for key, entries in self.singles.items()
         }
-        self.phrase_hits = {
-            first: tuple((words, self._hit_info(es)) for words, es in items)
-            for first, items in self.phrases.items()
-        }
+        # phrases by first word, then by second word, longest first
+        self.phrase_hits: dict[str, dict[str, list[tuple[tuple[str, ...], t.Any]]]] = {}
+        for first, items in self.phrases.items():
+            by_second = self.phrase_hits.setdefault(first, {})
+            for words, es in items:  # already longest first
+                by_second.setdefault(words[1], []).append((words, self._hit_info(es)))
         #: Forms resolved only by a sound-alike key (English keys: in a text of
         #: another language they are dropped, see `_analysis`).
         self.sound_alike_forms: set[str] = set()

@@ -28,11 +28,13 @@ import importlib.resources
 import io
 import pathlib
 import typing as t
+import zipfile
 import zlib
 
 import numpy as np
 import numpy.typing as npt
 
+from vigil.media.errors import NotRegularFileError
 from vigil.media.files import read_regular
 from vigil.prompts import views
 from vigil.prompts.normalise import fold_text
@@ -46,10 +48,11 @@ PACKAGED_MODEL = "semantic-ngram.npz"
 DEFAULT_BUCKETS = 1 << 18
 #: Character n-gram lengths over each word padded with spaces.
 DEFAULT_NGRAM_RANGE = (2, 5)
-#: Probability from which the stage asks for review. Chosen on the training set's
-#: held-out folds (docs/prompts.md): at 0.5 the folds' allow items are reviewed
-#: at the rate the README states.
-NGRAM_REVIEW_THRESHOLD = 0.5
+#: Probability from which the stage asks for review: the lowest of 0.5, 0.6, 0.7
+#: at which none of the held-out lines of the benign corpora (the lines training
+#: leaves out, 1,057 prompts in 17 languages) is flagged (measured: 179 at 0.5,
+#: 1 at 0.6, 0 at 0.7).
+NGRAM_REVIEW_THRESHOLD = 0.7
 #: The prompt_risk a semantic review gets (above REVIEW_SCORE, below every
 #: lexicon rule that reviews).
 NGRAM_REVIEW_LEVEL = 0.45
@@ -157,7 +160,7 @@ class NgramModel:
     def load(cls, path: pathlib.Path) -> "NgramModel":
         try:
             raw = read_regular(path, MAX_MODEL_BYTES)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, NotRegularFileError) as exc:
             raise NgramModelError(f"{path}: cannot read: {exc}") from exc
         if len(raw) > MAX_MODEL_BYTES:
             raise NgramModelError(f"{path}: larger than {MAX_MODEL_BYTES} bytes")
@@ -174,7 +177,7 @@ class NgramModel:
                 buckets = int(data["buckets"])
                 low, high = (int(v) for v in data["ngram_range"])
                 trained_on = str(data["trained_on"])
-        except (OSError, KeyError, ValueError, TypeError) as exc:
+        except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
             raise NgramModelError(f"{name}: not an n-gram model file: {exc}") from exc
         if version != MODEL_FORMAT_VERSION:
             raise NgramModelError(f"{name}: model format {version} is not supported")
@@ -231,8 +234,32 @@ def train(
     return NgramModel(weights.astype(np.float32), bias, features, trained_on)
 
 
-def file_digest(path: pathlib.Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+#: A training file of benign lines is read up to this size.
+MAX_TRAINING_BYTES = 64 * 1024 * 1024
+
+
+def files_digest(paths: t.Sequence[pathlib.Path]) -> str:
+    """SHA-256 over the training files, in order (recorded in the model)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def training_lines(path: pathlib.Path) -> list[str]:
+    """The 1st, 3rd, 5th... non-empty lines of a benign text file (the others are
+    held out, for measuring the stage on text it was not trained on)."""
+    raw = read_regular(path, MAX_TRAINING_BYTES)
+    if len(raw) > MAX_TRAINING_BYTES:
+        raise ValueError(f"{path}: larger than {MAX_TRAINING_BYTES} bytes")
+    lines = [line for line in raw.decode("utf-8").splitlines() if line.strip()]
+    return lines[0::2]
+
+
+def held_out_lines(path: pathlib.Path) -> list[str]:
+    """The lines `training_lines` leaves out."""
+    lines = [line for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return lines[1::2]
 
 
 @functools.lru_cache(maxsize=1)

@@ -439,27 +439,41 @@ def join_fragments(
     tokens: list[Token],
     word: t.Callable[[str], str | None],
     is_signal: t.Callable[[str | None], bool],
+    starts: t.Container[str],
 ) -> list[Token]:
     """Tokens with words split by spaces into fragments joined again. `word(form)`
     is the lexicon word `form` is exactly (or as a plural), `is_signal(key)` says
-    whether a key is a signal word."""
+    whether a key is a signal word, and `starts` holds the beginnings (two letters
+    or more) of the words fragments may join into: a token that begins none is
+    passed over at the cost of one set probe."""
     count = len(tokens)
     if count < 2:
         return tokens
-    out: list[Token] = []
+    out: list[Token] | None = None
     index = 0
+    last = count - 1
     while index < count:
         joined = None
-        for size in range(min(MAX_FRAGMENT_PIECES, count - index), 1, -1):
-            joined = _fragment(tokens[index : index + size], word, is_signal)
-            if joined is not None:
-                out.append(joined)
-                index += size
-                break
-        if joined is None:
+        form = tokens[index].form
+        if index < last and form in starts:
+            pair = form + tokens[index + 1].form
+            # a pair that begins no word cannot be the start of a triple either
+            if pair in starts:
+                for size in range(min(MAX_FRAGMENT_PIECES, count - index), 1, -1):
+                    pieces = tokens[index : index + size]
+                    joined = _fragment(pieces, word, is_signal)
+                    if joined is not None:
+                        break
+        if joined is not None:
+            if out is None:
+                out = tokens[:index]
+            out.append(joined)
+            index += len(pieces)
+            continue
+        if out is not None:
             out.append(tokens[index])
-            index += 1
-    return out
+        index += 1
+    return tokens if out is None else out
 
 
 def _fragment(
