@@ -125,7 +125,7 @@ def _look_up(tokens: list[Token], lexicon: Lexicon) -> tuple[list[Hit], set[str]
             # phrases are indexed by their first two words, longest first
             second = tokens[index + 1]
             segment = token.segment
-            for words, phrase_info in by_second.get(second.key, ()):
+            for words, phrase_info in by_second.get(second.key or "", ()):
                 size = len(words)
                 if (
                     index + size <= count

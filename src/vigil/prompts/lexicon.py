@@ -33,8 +33,8 @@ from vigil.prompts._lexicon_format import (
     parse,
 )
 from vigil.prompts.normalise import (
-    NUMBER_KEY,
     LEET_AS_I,
+    NUMBER_KEY,
     CjkTerms,
     Token,
     capital_i_forms,
@@ -221,10 +221,12 @@ class Lexicon:
         }
         # phrases by first word, then by second word, longest first
         self.phrase_hits: dict[str, dict[str, list[tuple[tuple[str, ...], t.Any]]]] = {}
-        for first, items in self.phrases.items():
-            by_second = self.phrase_hits.setdefault(first, {})
-            for words, es in items:  # already longest first
-                by_second.setdefault(words[1], []).append((words, self._hit_info(es)))
+        for first_word, grouped_phrases in self.phrases.items():
+            by_second = self.phrase_hits.setdefault(first_word, {})
+            for phrase, phrase_entries in grouped_phrases:  # longest first
+                by_second.setdefault(phrase[1], []).append(
+                    (phrase, self._hit_info(phrase_entries))
+                )
         #: Forms resolved only by a sound-alike key (English keys: in a text of
         #: another language they are dropped, see `_analysis`).
         self.sound_alike_forms: set[str] = set()
