@@ -68,7 +68,8 @@ def skeleton(form: str) -> str:
 _SOUND_RULES = (
     ("ph", "f"), ("ck", "k"), ("sch", "sk"), ("ch", "\x00"), ("qu", "kw"),
     ("q", "k"), ("x", "ks"), ("z", "s"), ("yoo", "u"), ("you", "u"), ("oo", "u"),
-    ("ew", "u"), ("ou", "u"), ("ue", "u"), ("ee", "i"), ("ea", "i"), ("ie", "i"), ("ey", "i"), ("ay", "ei"),
+    ("ew", "u"), ("ou", "u"), ("ue", "u"), ("ee", "i"), ("ea", "i"), ("ie", "i"),
+    ("ey", "i"), ("ay", "ei"),
     ("y", "i"), ("c", "k"), ("\x00", "ch"), ("ir", "er"), ("ur", "er"),
 )  # fmt: skip
 _CONSONANTS = frozenset("bcdfghjklmnpqrstvwxz")
