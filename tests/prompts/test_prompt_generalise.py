@@ -147,3 +147,8 @@ def test_born_this_year_minus_ten_is_ten() -> None:
 
     year = dt.date.today().year - 10
     assert check(f"nsfw, girl born in {year}") is Decision.BLOCK
+
+
+def test_a_dot_after_a_number_is_an_ordinal() -> None:
+    assert check("Schülerin der 4. Klasse, nackt") is Decision.BLOCK
+    assert check("I have 2. Then a nude woman") is Decision.ALLOW

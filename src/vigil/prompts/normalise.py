@@ -276,7 +276,9 @@ def tokenise(text: str, resolve: Resolver, cjk: CjkTerms | None = None) -> list[
         if start > previous_end and (
             start - previous_end > 1 or shadow[previous_end] != " "
         ):
-            if boundary(shadow, previous_end, start):
+            if boundary(shadow, previous_end, start) and not _ordinal_dot(
+                shadow, previous_end, start, tokens
+            ):
                 segment += 1
         previous_end = end
         form = match.group()
@@ -342,6 +344,19 @@ def _emit(
         return
     for key in keys:
         tokens.append(Token(form, key, start, end, segment))
+
+
+def _ordinal_dot(
+    shadow: str, gap_start: int, gap_end: int, tokens: list[Token]
+) -> bool:
+    """`4. Klasse`, `3. sınıf`: a dot after a one- or two-digit number is an
+    ordinal (German, Turkish, Polish, Scandinavian), not the end of a phrase."""
+    return (
+        shadow[gap_start:gap_end] == ". "
+        and bool(tokens)
+        and tokens[-1].form.isdecimal()
+        and len(tokens[-1].form) <= 2
+    )
 
 
 def _emit_cjk(
