@@ -27,9 +27,18 @@ import unicodedata
 
 #: A word: letters and digits, plus the leetspeak symbols that stand for letters.
 #: Word-internal separators (. - _ ' * ~ · /) may join parts: `n.u.d.e`, `y/o`.
-TOKEN_RE = re.compile(r"(?:[^\W_]|[@$!|€])+(?:[.\-_'’*~·/]+(?:[^\W_]|[@$!|€])+)*")
+#: Vowel signs and other marks of the Brahmic scripts (Devanagari to Sinhala, and
+#: Thai) are part of their words: `लड़की` is one word, not `लड` + `क`.
+_INDIC_MARKS = (
+    "\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963\u0981-\u0df3\u0e31-\u0e4e"
+)
+_INDIC_MARK_RE = re.compile(f"[{_INDIC_MARKS}]")
+TOKEN_RE = re.compile(
+    rf"(?:[^\W_]|[@$!|€{_INDIC_MARKS}])+"
+    rf"(?:[.\-_'’*~·/]+(?:[^\W_]|[@$!|€{_INDIC_MARKS}])+)*"
+)
 _INNER_SEPARATORS_RE = re.compile(r"[.\-_'’~·/]+")
-_PARTS_RE = re.compile(r"(?:[^\W_]|[@$!|€*])+")
+_PARTS_RE = re.compile(rf"(?:[^\W_]|[@$!|€*{_INDIC_MARKS}])+")
 #: Characters that end a phrase (A1111 tag lists, sentences, markup alternatives,
 #: the ideographic comma and full stop).
 _BOUNDARY_RE = re.compile(r"[,;\n\r\t.!?|、。]")
@@ -91,6 +100,8 @@ def fold_char(char: str) -> str:
     if char.isascii():
         return char.lower()
     category = unicodedata.category(char)
+    if _INDIC_MARK_RE.match(char):
+        return char  # a vowel sign is a letter of its word (`नंगी` is not `नग`)
     if category in ("Mn", "Me", "Cf"):  # combining marks, zero-width, soft hyphen
         return ""
     if category == "Zs":
