@@ -49,7 +49,7 @@ default-head: env
 prompt-model: env
 	$(BIN)/vigil prompt train-model training/prompt-semantic/train.jsonl \
 	  $(foreach f,$(sort $(wildcard tests/data/prompts/benign/*.txt)),--allow-lines $(f)) \
-	  -o src/vigil/prompts/data/semantic-ngram.npz
+	  -o src/vigil/prompts/data/semantic-ngram.bin
 
 ## make sound-alike-exclusions: list again the ordinary words that share a
 ## sound-alike key with a minor or nudity word (run after editing the lexicon)

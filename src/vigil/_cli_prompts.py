@@ -38,7 +38,7 @@ _SEMANTIC = click.option(
 _MODEL = click.option(
     "--model",
     type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path),
-    help="An n-gram model (.npz) from `train-model`, instead of the packaged one.",
+    help="An n-gram model file from `train-model`, instead of the packaged one.",
 )
 
 
@@ -268,7 +268,7 @@ def train_head(file: pathlib.Path, output: pathlib.Path) -> None:
     "--output",
     required=True,
     type=click.Path(dir_okay=False, path_type=pathlib.Path),
-    help="Where to write the model (.npz).",
+    help="Where to write the model file.",
 )
 @click.option(
     "--folds",
@@ -301,9 +301,9 @@ def train_model(
     Example (what `make prompt-model` runs):
       vigil prompt train-model training/prompt-semantic/train.jsonl \\
         --allow-lines tests/data/prompts/benign/ja.txt ... \\
-        -o src/vigil/prompts/data/semantic-ngram.npz
+        -o src/vigil/prompts/data/semantic-ngram.bin
     """
-    from vigil.prompts import ngram
+    from vigil.prompts import ngram, ngram_train
 
     try:
         examples = load_jsonl(file)
@@ -313,8 +313,10 @@ def train_model(
             lines = ngram.training_lines(path)
             texts.extend(lines)
             labels.extend([False] * len(lines))
-        figures = ngram.cross_validate(texts, labels, folds) if folds > 1 else None
-        model = ngram.train(
+        figures = (
+            ngram_train.cross_validate(texts, labels, folds) if folds > 1 else None
+        )
+        model = ngram_train.train(
             texts, labels, trained_on=ngram.files_digest([file, *allow_lines])
         )
     except (EvalDataError, ValueError, OSError) as exc:

@@ -1,9 +1,10 @@
 """The packaged semantic stage: a character-n-gram model trained in the repository."""
 
+import array
+import json
 import os
 import pathlib
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -12,6 +13,7 @@ from vigil._cli_prompts import prompt as main_prompt
 from vigil.prompts import Decision, PromptFilter
 from vigil.prompts.lexicon import builtin
 from vigil.prompts.ngram import (
+    MAGIC,
     NGRAM_REVIEW_THRESHOLD,
     Features,
     NgramModel,
@@ -20,9 +22,9 @@ from vigil.prompts.ngram import (
     files_digest,
     held_out_lines,
     packaged,
-    train,
     training_lines,
 )
+from vigil.prompts.ngram_train import train
 
 BENIGN = DATA / "prompts" / "benign"
 TEXTS = [
@@ -40,8 +42,8 @@ def test_same_data_same_model_and_round_trip(tmp_path: pathlib.Path) -> None:
     small = Features(buckets=1 << 12)
     first = train(TEXTS, LABELS, features=small, epochs=50)
     second = train(TEXTS, LABELS, features=small, epochs=50)
-    assert np.array_equal(first.weights, second.weights)
-    path = tmp_path / "model.npz"
+    assert first.weights == second.weights
+    path = tmp_path / "model.bin"
     first.save(path)
     loaded = NgramModel.load(path)
     for text in TEXTS:
@@ -51,11 +53,11 @@ def test_same_data_same_model_and_round_trip(tmp_path: pathlib.Path) -> None:
 
 def test_features_see_through_spelling() -> None:
     features = Features()
-    plain = set(features.of("naked child").tolist())
-    misspelt = set(features.of("nakkid chiild").tolist())
+    plain = set(features.of("naked child"))
+    misspelt = set(features.of("nakkid chiild"))
     assert len(plain & misspelt) > len(plain) / 3
     # a transliterated view: Cyrillic text shares n-grams with its Latin form
-    assert set(features.of("голая").tolist()) & set(features.of("golaya").tolist())
+    assert set(features.of("голая")) & set(features.of("golaya"))
 
 
 def test_training_needs_both_classes() -> None:
@@ -63,35 +65,43 @@ def test_training_needs_both_classes() -> None:
         train(["a", "b"], [True, True])
 
 
+def _corrupt(raw: bytes, change: str) -> bytes:
+    head, _, body = raw[len(MAGIC) :].partition(b"\n")
+    header = json.loads(head)
+    if change == "magic":
+        return b"PK\x03\x04" + raw[4:]
+    if change == "truncated":
+        return raw[: len(raw) - 3]
+    if change == "header":
+        return MAGIC + b"{not json\n" + body
+    if change == "version":
+        header["version"] = 99
+    elif change == "buckets":
+        header["buckets"] = 1 << 30
+    elif change == "index":
+        indices = array.array("i", body[: 4 * header["count"]])
+        indices[0] = header["buckets"] + 5
+        body = indices.tobytes() + body[4 * header["count"] :]
+    elif change == "finite":
+        values = array.array("f", body[4 * header["count"] :])
+        values[0] = float("inf")
+        body = body[: 4 * header["count"]] + values.tobytes()
+    return MAGIC + json.dumps(header).encode() + b"\n" + body
+
+
 @pytest.mark.parametrize(
-    "change",
-    ["version", "index", "finite", "pickle", "truncated"],
+    "change", ["magic", "truncated", "header", "version", "buckets", "index", "finite"]
 )
 def test_bad_model_files_are_refused(tmp_path: pathlib.Path, change: str) -> None:
-    path = tmp_path / "model.npz"
+    path = tmp_path / "model.bin"
     model = train(TEXTS, LABELS, features=Features(buckets=1 << 10), epochs=5)
-    model.save(path)
-    with np.load(path, allow_pickle=False) as data:
-        fields = {key: data[key] for key in data.files}
-    if change == "version":
-        fields["version"] = np.array(99)
-    elif change == "index":
-        fields["indices"] = fields["indices"] + (1 << 20)
-    elif change == "finite":
-        fields["values"] = fields["values"] * np.inf
-    elif change == "pickle":
-        fields["trained_on"] = np.array([{"x": 1}], dtype=object)
-    if change == "truncated":
-        path.write_bytes(path.read_bytes()[:100])
-    else:
-        with open(path, "wb") as stream:
-            np.savez(stream, **fields)
+    path.write_bytes(_corrupt(model.to_bytes(), change))
     with pytest.raises(NgramModelError):
         NgramModel.load(path)
 
 
 def test_a_fifo_is_refused_without_blocking(tmp_path: pathlib.Path) -> None:
-    fifo = tmp_path / "model.npz"
+    fifo = tmp_path / "model.bin"
     os.mkfifo(fifo)
     with pytest.raises(NgramModelError):
         NgramModel.load(fifo)
@@ -169,7 +179,7 @@ def test_train_model_cli(tmp_path: pathlib.Path) -> None:
     )
     benign = tmp_path / "benign.txt"
     benign.write_text("a red bicycle\na green door\n", encoding="utf-8")
-    out = tmp_path / "m.npz"
+    out = tmp_path / "m.bin"
     result = CliRunner().invoke(
         main_prompt,
         ["train-model", str(labelled), "--allow-lines", str(benign),
@@ -182,7 +192,7 @@ def test_train_model_cli(tmp_path: pathlib.Path) -> None:
         main_prompt, ["check", "a quiet harbour", "--model", str(out), "--json"]
     )
     assert check.exit_code == 0, check.output
-    bad = tmp_path / "bad.npz"
+    bad = tmp_path / "bad.bin"
     bad.write_bytes(b"not a model")
     refused = CliRunner().invoke(main_prompt, ["check", "x", "--model", str(bad)])
     assert refused.exit_code == 1

@@ -15,35 +15,34 @@ reads Japanese and Turkish. A few hundred hand-written prompts cannot carry a
 refusal, so the stage may only raise a decision: `allow` to `review` from
 `NGRAM_REVIEW_THRESHOLD`; it never lowers one and never blocks on its own.
 
-The model file is NumPy `.npz` read with `allow_pickle=False`: the non-zero weights
-(indices and values), the bias, the feature settings and a format version; the
-features are recomputed from these settings, so a file made with other settings
-is refused rather than misread.
+The model file is a small binary format read with the standard library (checking a
+prompt needs no numpy; training, in `ngram_train`, does): a magic line, one JSON
+header line (format version, feature settings, bias, training digest, weight count),
+then the non-zero weights as little-endian int32 indices and float32 values. Every
+field is checked on load; nothing in it is ever executed.
 """
 
+import array
 import dataclasses
 import functools
 import hashlib
 import importlib.resources
-import io
+import json
+import math
 import pathlib
+import sys
 import typing as t
-import zipfile
 import zlib
-
-import numpy as np
-import numpy.typing as npt
 
 from vigil.media.errors import NotRegularFileError
 from vigil.media.files import read_regular
 from vigil.prompts import views
 from vigil.prompts.normalise import fold_text
 
-FloatArray = npt.NDArray[np.float32]
-IntArray = npt.NDArray[np.int64]
-
 MODEL_FORMAT_VERSION = 1
-PACKAGED_MODEL = "semantic-ngram.npz"
+PACKAGED_MODEL = "semantic-ngram.bin"
+MAGIC = b"VIGIL-NGRAM\n"
+MAX_HEADER_BYTES = 4096
 #: Hash buckets: 2^18 keeps collisions rare for ~100k distinct n-grams.
 DEFAULT_BUCKETS = 1 << 18
 #: Character n-gram lengths over each word padded with spaces.
@@ -81,8 +80,8 @@ class Features:
     ngram_min: int = DEFAULT_NGRAM_RANGE[0]
     ngram_max: int = DEFAULT_NGRAM_RANGE[1]
 
-    def of(self, text: str) -> IntArray:
-        """The distinct feature indices of `text` (presence, not counts)."""
+    def of(self, text: str) -> list[int]:
+        """The distinct feature indices of `text` (presence, not counts), sorted."""
         folded = fold_text(text[:MAX_TEXT_CHARS])[0]
         grams: set[str] = set()
         self._add(folded, grams)
@@ -90,10 +89,7 @@ class Features:
         if view.text != folded:
             self._add(view.text, grams)
         buckets = self.buckets
-        return np.fromiter(
-            sorted({zlib.crc32(g.encode("utf-8")) % buckets for g in grams}),
-            dtype=np.int64,
-        )
+        return sorted({zlib.crc32(g.encode("utf-8")) % buckets for g in grams})
 
     def _add(self, folded: str, grams: set[str]) -> None:
         words = [w for w in _WORD_SPLIT(folded) if w]
@@ -128,33 +124,41 @@ _WORD_SPLIT = _split_words
 
 @dataclasses.dataclass(frozen=True)
 class NgramModel:
-    """p(needs review or block | text) = sigmoid(sum of the text's weights + bias)."""
+    """p(needs review or block | text) = sigmoid(sum of the text's weights / sqrt(n)
+    + bias), n the number of its features."""
 
-    weights: FloatArray  # dense, one per bucket
+    weights: "array.array[float]"  # dense float32, one per bucket
     bias: float
     features: Features = Features()
-    trained_on: str = ""  # SHA-256 of the training file
+    trained_on: str = ""  # SHA-256 over the training files
 
     def probability(self, text: str) -> float:
         indices = self.features.of(text)
-        logit = float(self.weights[indices].sum()) / _norm(len(indices)) + self.bias
-        return float(1.0 / (1.0 + np.exp(-np.clip(logit, -60.0, 60.0))))
+        weights = self.weights
+        total = sum(weights[i] for i in indices)
+        logit = total / math.sqrt(max(len(indices), 1)) + self.bias
+        return 1.0 / (1.0 + math.exp(-min(60.0, max(-60.0, logit))))
+
+    def to_bytes(self) -> bytes:
+        nonzero = [i for i, w in enumerate(self.weights) if w != 0.0]
+        indices = array.array("i", nonzero)
+        values = array.array("f", (self.weights[i] for i in nonzero))
+        if sys.byteorder == "big":  # pragma: no cover - the format is little-endian
+            indices.byteswap()
+            values.byteswap()
+        header = {
+            "version": MODEL_FORMAT_VERSION,
+            "buckets": self.features.buckets,
+            "ngram_range": [self.features.ngram_min, self.features.ngram_max],
+            "bias": self.bias,
+            "trained_on": self.trained_on,
+            "count": len(nonzero),
+        }
+        line = json.dumps(header, sort_keys=True).encode("ascii") + b"\n"
+        return MAGIC + line + indices.tobytes() + values.tobytes()
 
     def save(self, path: pathlib.Path) -> None:
-        nonzero = np.flatnonzero(self.weights).astype(np.int32)
-        with open(path, "wb") as stream:
-            np.savez_compressed(
-                stream,
-                version=np.array(MODEL_FORMAT_VERSION),
-                indices=nonzero,
-                values=self.weights[nonzero].astype(np.float32),
-                bias=np.array(self.bias, dtype=np.float64),
-                buckets=np.array(self.features.buckets),
-                ngram_range=np.array(
-                    [self.features.ngram_min, self.features.ngram_max]
-                ),
-                trained_on=np.array(self.trained_on),
-            )
+        path.write_bytes(self.to_bytes())
 
     @classmethod
     def load(cls, path: pathlib.Path) -> "NgramModel":
@@ -168,70 +172,43 @@ class NgramModel:
 
     @classmethod
     def from_bytes(cls, raw: bytes, name: str) -> "NgramModel":
+        if not raw.startswith(MAGIC):
+            raise NgramModelError(f"{name}: not an n-gram model file")
+        end = raw.find(b"\n", len(MAGIC), len(MAGIC) + MAX_HEADER_BYTES)
+        if end < 0:
+            raise NgramModelError(f"{name}: not an n-gram model file (no header)")
         try:
-            with np.load(io.BytesIO(raw), allow_pickle=False) as data:
-                version = int(data["version"])
-                indices = np.asarray(data["indices"], dtype=np.int64)
-                values = np.asarray(data["values"], dtype=np.float32)
-                bias = float(data["bias"])
-                buckets = int(data["buckets"])
-                low, high = (int(v) for v in data["ngram_range"])
-                trained_on = str(data["trained_on"])
-        except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
-            raise NgramModelError(f"{name}: not an n-gram model file: {exc}") from exc
+            header = json.loads(raw[len(MAGIC) : end].decode("ascii"))
+            version = int(header["version"])
+            buckets = int(header["buckets"])
+            low, high = (int(v) for v in header["ngram_range"])
+            bias = float(header["bias"])
+            trained_on = str(header["trained_on"])
+            count = int(header["count"])
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            raise NgramModelError(f"{name}: bad model header: {exc}") from exc
         if version != MODEL_FORMAT_VERSION:
             raise NgramModelError(f"{name}: model format {version} is not supported")
         if not 0 < buckets <= MAX_BUCKETS or not 1 <= low <= high <= 8:
             raise NgramModelError(f"{name}: bad feature settings")
-        if indices.shape != values.shape or indices.ndim != 1:
-            raise NgramModelError(f"{name}: weights have mismatched shapes")
-        if indices.size and (indices.min() < 0 or indices.max() >= buckets):
+        body = raw[end + 1 :]
+        if count < 0 or len(body) != 8 * count:
+            raise NgramModelError(
+                f"{name}: {len(body)} bytes of weights, not {8 * count}"
+            )
+        indices = array.array("i", body[: 4 * count])
+        values = array.array("f", body[4 * count :])
+        if sys.byteorder == "big":  # pragma: no cover
+            indices.byteswap()
+            values.byteswap()
+        if count and (min(indices) < 0 or max(indices) >= buckets):
             raise NgramModelError(f"{name}: a weight index is out of range")
-        if not (np.all(np.isfinite(values)) and np.isfinite(bias)):
+        if not (math.isfinite(bias) and all(math.isfinite(v) for v in values)):
             raise NgramModelError(f"{name}: weights are not finite")
-        weights = np.zeros(buckets, dtype=np.float32)
-        weights[indices] = values
+        weights = array.array("f", bytes(4 * buckets))
+        for index, value in zip(indices, values, strict=True):
+            weights[index] = value
         return cls(weights, bias, Features(buckets, low, high), trained_on)
-
-
-def _norm(count: int) -> float:
-    return float(np.sqrt(max(count, 1)))
-
-
-def train(
-    texts: t.Sequence[str],
-    labels: t.Sequence[bool],
-    *,
-    features: Features = Features(),
-    epochs: int = DEFAULT_EPOCHS,
-    learning_rate: float = DEFAULT_LEARNING_RATE,
-    l2: float = DEFAULT_L2,
-    trained_on: str = "",
-) -> NgramModel:
-    """Fit the model: `labels[i]` is True when text i needs review or block.
-    Class-balanced (each class weighs half of the loss), L2-regularised, full
-    batch: the same data always gives the same model."""
-    if len(texts) != len(labels) or not texts:
-        raise ValueError("need as many labels as texts, and at least one text")
-    target = np.asarray(labels, dtype=np.float64)
-    if target.min() == target.max():
-        raise ValueError("training needs both positive and negative examples")
-    rows = [features.of(text) for text in texts]
-    lengths = np.array([len(r) for r in rows], dtype=np.int64)
-    indices = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    row_of = np.repeat(np.arange(len(rows)), lengths)
-    scale = 1.0 / np.sqrt(np.maximum(lengths, 1))
-    positives = float(target.sum())
-    weight = np.where(target > 0, 0.5 / positives, 0.5 / (len(target) - positives))
-    weights = np.zeros(features.buckets, dtype=np.float64)
-    bias = 0.0
-    for _ in range(epochs):
-        logits = np.bincount(row_of, weights[indices], len(rows)) * scale + bias
-        error = (1.0 / (1.0 + np.exp(-np.clip(logits, -60, 60))) - target) * weight
-        gradient = np.bincount(indices, (error * scale)[row_of], features.buckets)
-        weights -= learning_rate * (gradient + l2 * weights)
-        bias -= learning_rate * float(error.sum())
-    return NgramModel(weights.astype(np.float32), bias, features, trained_on)
 
 
 #: A training file of benign lines is read up to this size.
@@ -284,48 +261,3 @@ class NgramStage:
 
     def probability(self, text: str) -> float:
         return self.model.probability(text)
-
-
-def cross_validate(
-    texts: t.Sequence[str],
-    labels: t.Sequence[bool],
-    folds: int,
-    threshold: float = NGRAM_REVIEW_THRESHOLD,
-) -> dict[str, float]:
-    """Out-of-fold figures: AUC, the share of positives at or above `threshold`
-    (recall) and of negatives (allow items flagged). Folds are fixed by position
-    (item i is in fold i mod `folds`), so a run is reproducible."""
-    scores = np.zeros(len(texts))
-    for fold in range(folds):
-        test = [i for i in range(len(texts)) if i % folds == fold]
-        train_idx = [i for i in range(len(texts)) if i % folds != fold]
-        model = train([texts[i] for i in train_idx], [labels[i] for i in train_idx])
-        for i in test:
-            scores[i] = model.probability(texts[i])
-    truth = np.asarray(labels, dtype=bool)
-    return {
-        "auc": _auc(scores, truth),
-        "threshold": threshold,
-        "recall": float((scores[truth] >= threshold).mean()),
-        "allow_flagged": float((scores[~truth] >= threshold).mean()),
-    }
-
-
-def _auc(scores: npt.NDArray[np.float64], truth: npt.NDArray[np.bool_]) -> float:
-    """Mann-Whitney AUC with ties counted half."""
-    positives, negatives = scores[truth], scores[~truth]
-    if not positives.size or not negatives.size:
-        return float("nan")
-    order = np.argsort(np.concatenate([positives, negatives]), kind="mergesort")
-    ranks = np.empty(order.size)
-    values = np.concatenate([positives, negatives])[order]
-    ranks[order] = np.arange(1, order.size + 1)
-    # average ranks over ties
-    unique, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    sums = np.bincount(inverse, ranks[order])
-    ranks[order] = (sums / counts)[inverse]
-    rank_sum = ranks[: positives.size].sum()
-    return float(
-        (rank_sum - positives.size * (positives.size + 1) / 2)
-        / (positives.size * negatives.size)
-    )
