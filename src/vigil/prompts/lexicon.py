@@ -160,6 +160,8 @@ class Lexicon:
             # (of "young teens") alone is still teen, "nackt" (of "nackt machen")
             # still nackt*.
             alias = self._stem(word) or self._plural(word)
+            if alias is None and not word.isascii():
+                alias = self._without_proclitic(word)  # `للاطفال` of a phrase
             if alias is not None and alias in self.singles:
                 self.singles[word] = self.singles[alias]
         self.fillers = frozenset(
