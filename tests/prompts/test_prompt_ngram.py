@@ -117,6 +117,10 @@ class Always:
         del text
         return 1.0
 
+    def threshold_for(self, *, minor: bool, sexual: bool) -> float:
+        del minor, sexual
+        return self.threshold
+
 
 def test_the_stage_only_raises_allow_to_review() -> None:
     prompt_filter = PromptFilter(builtin(), Always())

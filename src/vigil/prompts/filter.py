@@ -43,6 +43,11 @@ class Semantic(t.Protocol):
 
     def probability(self, text: str) -> float: ...
 
+    def threshold_for(self, *, minor: bool, sexual: bool) -> float:
+        """The threshold for a prompt in which the lexicon found a minor-side or a
+        sexual-side word (or neither) without deciding."""
+        ...
+
 
 #: Decision thresholds on prompt_risk.
 BLOCK_SCORE = 0.8
@@ -78,6 +83,16 @@ _ADULTHOOD_TERMS = frozenset(
     {"adult", "adults", "grown up", "grown-up", "over 18", "over eighteen",
      "of legal age", "legal age", "woman", "women", "man", "men", "adult woman",
      "adult man", "grown woman"}
+)  # fmt: skip
+#: The two halves of a block; a prompt the lexicon allowed with one of them (or
+#: both) present is nearer a block, and the n-gram stage's threshold is lower.
+_MINOR_SIDE = frozenset(
+    {"minor", "minor_slang", "minor_costume", "teen", "youthful", "ambiguous_person",
+     "age", "person"}
+)  # fmt: skip
+_SEXUAL_SIDE = frozenset(
+    {"sexual", "nudity", "clothing_removal", "sexualised_clothing", "nudify",
+     "underwear", "exposure"}
 )  # fmt: skip
 #: Categories by which the lexicon has read a prompt itself; the semantic stage
 #: leaves such prompts alone.
@@ -247,7 +262,12 @@ class PromptFilter:
             )
         if self.semantic is not None and level < REVIEW_SCORE and not lexicon_read:
             probability = self.semantic.probability(prompt)
-            if probability >= self.semantic.threshold:
+            present = positive.by_category.keys()
+            threshold = self.semantic.threshold_for(
+                minor=not present.isdisjoint(_MINOR_SIDE),
+                sexual=not present.isdisjoint(_SEXUAL_SIDE),
+            )
+            if probability >= threshold:
                 level = max(level, self.semantic.review_level)
                 reasons.append(
                     f"the semantic model rates it like prompts that need review "

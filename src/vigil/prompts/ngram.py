@@ -52,6 +52,14 @@ DEFAULT_NGRAM_RANGE = (2, 5)
 #: leaves out, 1,057 prompts in 17 languages) is flagged (measured: 179 at 0.5,
 #: 1 at 0.6, 0 at 0.7).
 NGRAM_REVIEW_THRESHOLD = 0.7
+#: Lower thresholds where the lexicon found half of a block and allowed it: a
+#: minor-side and a sexual-side word both ("boy" + "undressed" below review) and a
+#: sexual-side word alone. Measured over every labelled and benign set here, on
+#: the prompts the lexicon allows (docs/prompts.md): with both halves, 5 of 8
+#: missed requests at 0.5 and none of 6 benign ones; with the sexual half, 11 of
+#: 16 at 0.65 and 4 of 97 benign (10 and 2 at 0.7).
+NGRAM_BOTH_HALVES_THRESHOLD = 0.5
+NGRAM_SEXUAL_HALF_THRESHOLD = 0.65
 #: The prompt_risk a semantic review gets (above REVIEW_SCORE, below every
 #: lexicon rule that reviews).
 NGRAM_REVIEW_LEVEL = 0.45
@@ -261,3 +269,11 @@ class NgramStage:
 
     def probability(self, text: str) -> float:
         return self.model.probability(text)
+
+    def threshold_for(self, *, minor: bool, sexual: bool) -> float:
+        """Lower where the lexicon found half of a block (see the constants)."""
+        if minor and sexual:
+            return min(self.threshold, NGRAM_BOTH_HALVES_THRESHOLD)
+        if sexual:
+            return min(self.threshold, NGRAM_SEXUAL_HALF_THRESHOLD)
+        return self.threshold

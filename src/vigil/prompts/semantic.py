@@ -212,6 +212,10 @@ class SemanticStage:
     def probability(self, text: str) -> float:
         return float(self.head.probability(self.embedder.embed([text]))[0])
 
+    def threshold_for(self, *, minor: bool, sexual: bool) -> float:
+        del minor, sexual  # one threshold: the head is calibrated by its trainer
+        return self.threshold
+
     @classmethod
     def from_file(
         cls, path: pathlib.Path, embedder: Embedder | None = None
