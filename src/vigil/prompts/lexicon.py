@@ -79,6 +79,7 @@ RESOLVE_CACHE_SIZE = 1 << 17
 #: categories are kept whatever their length (`10 let`).
 MIN_TRANSLITERATED_CHARS = 5
 _SHORT_TRANSLITERATED = frozenset({"number", "age_unit", "age_old", "age_prefix"})
+_REVERSED_AGE_RE = re.compile(r"^(?:oy|o/y|sry|sraey)\d{1,2}$")
 #: Reversed signal words (`edun`) trigger the reversed reading from this length.
 MIN_REVERSED_CHARS = 3
 #: Arabic proclitics (and, so, with, like, for, the) tried off the front of an
@@ -266,9 +267,14 @@ class Lexicon:
         return word if word in self._english_signal_words else None
 
     def has_reversed_signal(self, tokens: t.Sequence[Token]) -> bool:
-        """Whether a word the lexicon does not know is a signal word reversed."""
+        """Whether a word the lexicon does not know is a signal word reversed, or a
+        glued age reversed (`oy9`)."""
         reversed_words = self._reversed_signals
-        return any(tok.key is None and tok.form in reversed_words for tok in tokens)
+        return any(
+            tok.key is None
+            and (tok.form in reversed_words or _REVERSED_AGE_RE.match(tok.form))
+            for tok in tokens
+        )
 
     def is_signal(self, key: str | None) -> bool:
         """Whether `key` is a word of a signal category (not `adult`)."""
