@@ -47,7 +47,8 @@ _SCHOOL_PERSONS = frozenset({"person", "ambiguous_person", "minor", "teen"})
 #: Categories some rule starts from; a field without any needs no rule pass.
 _RULE_CATEGORIES = frozenset(
     {"negation", "youth_adjective", "school_minor", "school_teen", "removal_verb",
-     "removal_after", "number", "age_compact", "ordinal", "furry_minor", "year"}
+     "removal_after", "number", "age_compact", "ordinal", "furry_minor", "year",
+     "puberty"}
 )  # fmt: skip
 _WORD_FLAGS = frozenset({"noun", "modifier", "context"})
 
@@ -71,7 +72,7 @@ def analyse(tokens: list[Token], lexicon: Lexicon) -> Analysis:
     if (
         not flagged
         and analysis.by_category.keys().isdisjoint(_RULE_CATEGORIES)
-        and not any(tok.form in _PUBERTY_TERMS for tok in tokens)
+        and not analysis.has("puberty")
     ):
         return analysis
     dropped: set[int] = set()
@@ -217,7 +218,6 @@ def _drop_modifiers(analysis: Analysis, dropped: set[int]) -> None:
 
 #: Words for puberty that, negated or with "before"/"yet", describe a child:
 #: "has not started puberty", "puberty hasn't begun", "long before adolescence".
-_PUBERTY_TERMS = frozenset({"puberty", "adolescence", "pubescence", "menarche"})
 _NOT_YET_FORMS = frozenset(
     {"not", "never", "hasn", "hasnt", "haven", "havent", "isn", "isnt", "yet",
      "before", "prior", "pre", "until", "till", "didn", "didnt"}
@@ -231,9 +231,8 @@ def _before_puberty(analysis: Analysis) -> list[Hit]:
     phrase ("not yet gone through puberty", "puberty hasn't started")."""
     tokens = analysis.tokens
     out: list[Hit] = []
-    for index, token in enumerate(tokens):
-        if token.form not in _PUBERTY_TERMS:
-            continue
+    for hit in analysis.of("puberty"):
+        index, token = hit.first, tokens[hit.first]
         low = max(0, index - PUBERTY_REACH_TOKENS)
         reach = tokens[low : index + PUBERTY_REACH_TOKENS + 1]
         if any(

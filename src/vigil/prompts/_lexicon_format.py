@@ -63,6 +63,7 @@ GRAMMAR_CATEGORIES: dict[str, str] = {
     "grade": "grade, grader, Klasse... with an ordinal or number",
     "filler": "a function word (and, with, der): ages may bind across it",
     "copula": "is, was, turned: `she is 11` states the person's age",
+    "puberty": "puberty, adolescence: with not/yet/before in reach, a minor",
     "furry_context": "furry, yiff, anthro: makes `cub` words minors",
     "furry_minor": "cub: a minor in a furry context, an animal otherwise",
 }

@@ -270,10 +270,13 @@ class Lexicon:
         """Whether a word the lexicon does not know is a signal word reversed, or a
         glued age reversed (`oy9`)."""
         reversed_words = self._reversed_signals
+        unknown = [tok.form for tok in tokens if tok.key is None]
+        if not unknown:
+            return False
+        if not reversed_words.isdisjoint(unknown):
+            return True
         return any(
-            tok.key is None
-            and (tok.form in reversed_words or _REVERSED_AGE_RE.match(tok.form))
-            for tok in tokens
+            form[-1].isdecimal() and _REVERSED_AGE_RE.match(form) for form in unknown
         )
 
     def is_signal(self, key: str | None) -> bool:

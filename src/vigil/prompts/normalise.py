@@ -482,7 +482,13 @@ def join_fragments(
         joined = None
         form = tokens[index].form
         if index < last and form in starts:
-            pair = form + tokens[index + 1].form
+            following = tokens[index + 1].form
+            pair = form + following
+            if len(form) > MAX_SHORT_FRAGMENT_CHARS < len(following) and (
+                index + 2 > last
+                or len(tokens[index + 2].form) > MAX_SHORT_FRAGMENT_CHARS
+            ):
+                pair = ""  # no piece short enough: not fragments
             # a pair that begins no word cannot be the start of a triple either
             if pair in starts:
                 for size in range(min(MAX_FRAGMENT_PIECES, count - index), 1, -1):
