@@ -100,11 +100,22 @@ def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
     if not out and number.category == "number":
         stated = _stated_age(analysis, number)
         if stated is not None:
+            between = {tok.form for tok in tokens[stated : number.first]}
+            if "year" in between and value <= UK_LAST_SCHOOL_YEAR:
+                # `she's in year 8`: an English school year (year 1 is age 5-6)
+                value = min(value + UK_YEAR_TO_AGE, ADULT_AGE_YEARS - 1)
             out.append(_Age(stated, number.last, value, False))
     return out
 
 
-#: Words between a copula and the number: `she is only 10`, `she just turned 13`.
+#: English school years (`she's in year 8`): year N is ages N+4 to N+5; year 13
+#: is the last. Only read after a person and a copula ("a year 1 medical student"
+#: is not a pupil).
+UK_YEAR_TO_AGE = 4
+UK_LAST_SCHOOL_YEAR = 13
+
+
+#: Words between a copula and the number: `she is only 10`, `she's in year 8`.
 STATED_AGE_GAP_TOKENS = 2
 
 
@@ -127,6 +138,19 @@ def _stated_age(analysis: Analysis, number: Hit) -> int | None:
         number.first - 1, number.first - 1 - STATED_AGE_GAP_TOKENS, seg, {"copula"}
     )
     if copula is None:
+        # `she's 11`, `she's in year 8`: the copula is glued to the person word
+        for index in range(
+            number.first - 1, number.first - 2 - STATED_AGE_GAP_TOKENS, -1
+        ):
+            if index < 0 or tokens[index].segment != seg:
+                return None
+            token = tokens[index]
+            if (
+                token.key is not None
+                and token.form == token.key + "s"
+                and any(h.category in PERSONS for h in _hits_ending_at(analysis, index))
+            ):
+                return index
         return None
     for index in range(copula.first - 1, max(copula.first - 3, -1), -1):
         if tokens[index].segment != seg:

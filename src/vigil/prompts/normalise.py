@@ -117,6 +117,10 @@ def fold_char(char: str) -> str:
     match = _LATIN_NAME_RE.match(unicodedata.name(char, ""))
     if match:
         return match.group(1).lower()
+    if folded != char and folded:
+        # `ℏ` decomposes to `ħ`, which folds again to `h`: fold the result too
+        # (NFKD is idempotent, so this recurses once)
+        return "".join(fold_char(c) for c in folded)
     return folded
 
 
