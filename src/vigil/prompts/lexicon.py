@@ -234,6 +234,9 @@ class Lexicon:
         #: another language they are dropped, see `_analysis`).
         self.sound_alike_forms: set[str] = set()
         self.resolve = functools.lru_cache(maxsize=RESOLVE_CACHE_SIZE)(self._resolve)
+        self.fragment_word = functools.lru_cache(maxsize=RESOLVE_CACHE_SIZE)(
+            self._fragment_word
+        )
 
     # -- look-up -------------------------------------------------------------
 
@@ -260,9 +263,10 @@ class Lexicon:
         """The lexicon word `form` is as typed or as a plural (no other reading)."""
         return self._word(form) or self._plural(form)
 
-    def fragment_word(self, form: str) -> str | None:
+    def _fragment_word(self, form: str) -> str | None:
         """The English signal word fragments join into (`tod dler`), if any: other
-        languages' words are left alone (Italian "spoglia la" is two words)."""
+        languages' words are left alone (Italian "spoglia la" is two words).
+        Cached per form as `fragment_word`."""
         word = self.exact_word(form)
         return word if word in self._english_signal_words else None
 

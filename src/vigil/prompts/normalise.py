@@ -330,7 +330,8 @@ def tokenise(text: str, resolve: Resolver, cjk: CjkTerms | None = None) -> list[
                 continue
             form = joined if keys is not None else form
         run = run + 1 if len(form) == 1 else 0
-        longest_run = max(longest_run, run)
+        if run > longest_run:
+            longest_run = run
         if where is not None:
             start, end = where[start], where[end - 1] + 1
         if keys is None:
