@@ -196,7 +196,8 @@ class Lexicon:
         self._english_signal_words = frozenset(
             k
             for k in self._signal_words
-            if any(e.lang in ("en", "und") for e in self.singles[k])
+            # words, not phrases glued (`withoutastitch` is three words)
+            if any(e.lang in ("en", "und") and e.term == k for e in self.singles[k])
         )
         #: Beginnings of the words fragments may join into (`normalise`).
         self.fragment_starts = frozenset(
