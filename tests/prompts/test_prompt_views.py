@@ -184,3 +184,24 @@ def test_devanagari_vowel_signs_stay_in_their_word() -> None:
     assert TOKEN_RE.findall(folded) == ["नग्न", "छोटी", "लड़की"]
     # with the signs dropped, नंगी (naked) and नाग (cobra) were one word
     assert fold_text("नंगी")[0] != fold_text("नाग")[0]
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list(
+                "ɐǝɹʇɥplıɔnuɘᴎƨbdqʎ女の子裸歳十二नग्नछोटी"
+                "لطفل голаяdevochka 0123456789,.(:-)"
+            )
+            + ["\ud800", "\U0001f476", "\u0e31", "ℏ"]
+        ),
+        max_size=60,
+    )
+)
+def test_any_mix_of_scripts_gets_a_verdict_with_spans_in_the_text(text: str) -> None:
+    verdict = PromptFilter.default().check(text, text[::-1])
+    for trigger in verdict.triggers:
+        field = text if trigger.field == "prompt" else text[::-1]
+        start, end = trigger.span
+        assert 0 <= start <= end <= len(field)
+        assert field[start:end] == trigger.text
