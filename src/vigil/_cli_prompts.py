@@ -28,6 +28,21 @@ _HEAD = click.option(
     help="A semantic head (.npz) from `train-head`: adds the paraphrase stage.",
 )
 _JSON = click.option("--json", "as_json", is_flag=True, help="JSON Lines output.")
+_LABELLED = click.argument(
+    "file", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path)
+)
+
+
+def _output(what: str) -> t.Callable[[t.Callable[..., t.Any]], t.Callable[..., t.Any]]:
+    return click.option(
+        "-o",
+        "--output",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=pathlib.Path),
+        help=f"Where to write the {what}.",
+    )
+
+
 _SEMANTIC = click.option(
     "--semantic/--no-semantic",
     default=True,
@@ -224,16 +239,8 @@ def _print_report(report: EvalReport) -> None:
 
 
 @prompt.command("train-head")
-@click.argument(
-    "file", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path)
-)
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=pathlib.Path),
-    help="Where to write the head (.npz).",
-)
+@_LABELLED
+@_output("head (.npz)")
 def train_head(file: pathlib.Path, output: pathlib.Path) -> None:
     """Train the semantic stage's head on labelled prompts in FILE (JSON Lines).
 
@@ -260,16 +267,8 @@ def train_head(file: pathlib.Path, output: pathlib.Path) -> None:
 
 
 @prompt.command("train-model")
-@click.argument(
-    "file", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path)
-)
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=pathlib.Path),
-    help="Where to write the model file.",
-)
+@_LABELLED
+@_output("model file")
 @click.option(
     "--folds",
     default=5,

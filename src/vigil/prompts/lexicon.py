@@ -420,7 +420,7 @@ class Lexicon:
         word = self._plural(form)
         if word is not None:
             return word
-        collapsed = _collapse(form)
+        collapsed = _sound_alike.collapse(form)
         if collapsed != form:
             tripled = _has_run(form, 3)
             if tripled or len(collapsed) >= MIN_COLLAPSE_CHARS:
@@ -510,9 +510,9 @@ class Lexicon:
             w for w in tolerant if len(w) >= MIN_TRANSPOSE_CHARS
         )
         self._collapsed = {
-            _collapse(w): w
+            _sound_alike.collapse(w): w
             for w in sorted(tolerant)
-            if _collapse(w) != w and len(w) >= MIN_COLLAPSE_CHARS
+            if _sound_alike.collapse(w) != w and len(w) >= MIN_COLLAPSE_CHARS
         }
         self._build_sound_alikes()
 
@@ -598,12 +598,6 @@ def _has_run(form: str, length: int) -> bool:
         if run >= length:
             return True
     return False
-
-
-def _collapse(form: str) -> str:
-    """`nuuude` → `nude`, `childd` → `child`: runs of one letter become one."""
-    out = [c for i, c in enumerate(form) if i == 0 or c != form[i - 1]]
-    return "".join(out)
 
 
 def _spellings(term: str) -> list[tuple[str, ...]]:

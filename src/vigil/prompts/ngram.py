@@ -100,7 +100,7 @@ class Features:
         return sorted({zlib.crc32(g.encode("utf-8")) % buckets for g in grams})
 
     def _add(self, folded: str, grams: set[str]) -> None:
-        words = [w for w in _WORD_SPLIT(folded) if w]
+        words = _split_words(folded)
         low, high = self.ngram_min, self.ngram_max
         for word in words:
             padded = f" {word} "
@@ -125,9 +125,6 @@ def _split_words(text: str) -> list[str]:
     if current:
         out.append("".join(current))
     return out
-
-
-_WORD_SPLIT = _split_words
 
 
 @dataclasses.dataclass(frozen=True)
