@@ -194,7 +194,8 @@ def test_trigger_spans_slice_the_original_text(prompt: str, negative: str) -> No
         ("little sister nude", "", Decision.BLOCK),
         ("9 year-old lingerie", "", Decision.BLOCK),
         ("girl, bed", "adult, clothes", Decision.BLOCK),  # adulthood and clothes banned
-        ("nude", "adult, mature", Decision.REVIEW),  # adulthood banned, nobody named
+        ("nude", "adult, mature", Decision.BLOCK),  # adulthood banned, nobody named
+        ("nude", "mature", Decision.REVIEW),  # a look banned, not adulthood
         ("woman, nude", "adult", Decision.ALLOW),  # an adult is stated
         ("soon nude", "", Decision.ALLOW),  # "soon" is not "son"
         ("a 12 year-old whisky, sexy bottle", "", Decision.ALLOW),

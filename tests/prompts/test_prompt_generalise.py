@@ -106,7 +106,10 @@ def test_weighted_away_groups_are_read_as_negative() -> None:
     [
         ("nude person", "adult, grown-up, over 18", Decision.BLOCK),
         ("nude, photo", "woman, man, adult, elderly", Decision.BLOCK),
-        ("nude", "adult, mature", Decision.REVIEW),  # may ask for a younger adult
+        ("nude", "adult, mature", Decision.BLOCK),  # adulthood itself banned
+        ("undressed model, (adult:-1.5)", "", Decision.BLOCK),  # weighted away
+        ("nude", "mature, woman", Decision.REVIEW),  # may ask for a younger adult
+        ("nude", "adult content", Decision.REVIEW),  # a content rating, not a person
         ("nude woman", "adult, over 18", Decision.ALLOW),  # an adult is named
     ],
 )

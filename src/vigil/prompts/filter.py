@@ -25,7 +25,7 @@ import pathlib
 import threading
 import typing as t
 
-from vigil.prompts import _analysis, syntax, views
+from vigil.prompts import _analysis, arithmetic, syntax, views
 from vigil.prompts._hits import Analysis, Hit
 from vigil.prompts.lexicon import Lexicon, builtin, builtin_entries, load_file
 from vigil.prompts.normalise import join_fragments, tokenise
@@ -76,14 +76,17 @@ MAX_TRIGGERS = 200
 #: words, or this many distinct garments ("dress, shirt"), count as nudity.
 NEGATIVE_GARMENTS_STRONG = 2
 
-#: A negative prompt that bans this many distinct terms naming adulthood itself
-#: asks for a minor ("nude", negative "adult, over 18").
+#: A negative prompt (or a group weighted away) that bans adulthood itself asks
+#: for a minor: one term that names adulthood and nothing else ("nude", negative
+#: "adult"; "(adult:-1.5)": no adult is left to depict), or this many distinct
+#: adult terms of any kind ("woman, man"). One word for a look ("mature") or for
+#: an adult person ("woman") may only ask for a younger adult: review.
 ADULTHOOD_EXCLUSIONS = 2
-_ADULTHOOD_TERMS = frozenset(
+_ADULTHOOD_ITSELF = frozenset(
     {"adult", "adults", "grown up", "grown-up", "over 18", "over eighteen",
-     "of legal age", "legal age", "woman", "women", "man", "men", "adult woman",
-     "adult man", "grown woman"}
+     "of legal age", "legal age", "adult woman", "adult man", "grown woman"}
 )  # fmt: skip
+_ADULTHOOD_TERMS = _ADULTHOOD_ITSELF | {"woman", "women", "man", "men"}
 #: The two halves of a block; a prompt the lexicon allowed with one of them (or
 #: both) present is nearer a block, and the n-gram stage's threshold is lower.
 _MINOR_SIDE = frozenset(
@@ -232,6 +235,9 @@ class PromptFilter:
         readings = views.views(text)
         if self.lexicon.has_reversed_signal(positive.tokens):
             readings.extend(views.reversed_views(text))
+        worked_out = arithmetic.view(text, prompt)
+        if worked_out is not None:
+            readings.append(worked_out)
         for view in readings:
             # a second reading (upside down, mirrored, transliterated) decides
             # when it is more severe than the text as typed
@@ -241,7 +247,7 @@ class PromptFilter:
             candidate = _decide(seen, negative_analysis, self.lexicon.fillers)
             if candidate.level > rule.level:
                 rule = candidate
-                rule.reasons.append(f"read in the {_VIEW_NAMES[view.name]} text")
+                rule.reasons.append(_VIEW_REASONS[view.name])
                 signals = [
                     dataclasses.replace(h, start=a, end=b)
                     for h in _analysis.signal_hits(seen)
@@ -342,7 +348,7 @@ def _decide(
                 rule.used.extend(excluded)
                 rule.raise_to(
                     MINOR_SEXUAL_LEVEL
-                    if _adulthood_excluded(excluded)
+                    if _adulthood_excluded(excluded, negative, fillers)
                     else YOUTHFUL_SEXUAL_LEVEL,
                     f"sexual content ({_terms(prompt.of(*_SEXUAL))}) with adulthood "
                     f"excluded in the negative prompt ({_terms(excluded)})",
@@ -360,7 +366,7 @@ def _decide(
         # mature"): the request is for someone under age; with adulthood itself
         # banned twice over ("adult, over 18"), so is a neutral `person`
         minors = minors + of("ambiguous_person") + teens
-        if _adulthood_excluded(excluded_adult):
+        if _adulthood_excluded(excluded_adult, negative, fillers):
             minors = minors + of("person")
     sexual = of(*_SEXUAL)
     partial = of(*_PARTIAL)
@@ -444,12 +450,19 @@ def _decide(
     return rule
 
 
-def _adulthood_excluded(excluded: t.Sequence[Hit]) -> bool:
+def _adulthood_excluded(
+    excluded: t.Sequence[Hit], negative: Analysis | None, fillers: t.Container[str]
+) -> bool:
     """Whether the negative prompt bans adulthood itself, not just age or a look:
-    at least `ADULTHOOD_EXCLUSIONS` distinct terms of `_ADULTHOOD_TERMS` ("adult,
-    over 18"; not "adult, mature", which may only ask for a younger adult)."""
-    terms = {hit.term for hit in excluded} & _ADULTHOOD_TERMS
-    return len(terms) >= ADULTHOOD_EXCLUSIONS
+    a term of `_ADULTHOOD_ITSELF` that is a tag of its own ("adult", "over 18";
+    not "adult content", a rating) or at least
+    `ADULTHOOD_EXCLUSIONS` distinct terms of `_ADULTHOOD_TERMS` ("woman, man"; not
+    "woman" alone or "mature", which may only ask for a younger adult)."""
+    terms = {hit.term for hit in excluded}
+    itself = [hit for hit in excluded if hit.term in _ADULTHOOD_ITSELF]
+    if itself and negative is not None and _bare_tags(negative, itself, fillers):
+        return True
+    return len(terms & _ADULTHOOD_TERMS) >= ADULTHOOD_EXCLUSIONS
 
 
 def _bare_tags(
@@ -484,11 +497,12 @@ def _has_candidates(analysis: Analysis) -> bool:
     return not (present.isdisjoint(_PERSONS) and present.isdisjoint(_SEXUAL))
 
 
-_VIEW_NAMES = {
-    "reversed": "reversed reading (last letter first) of the",
-    "upside_down": "upside-down reading of the",
-    "mirrored": "mirrored reading of the",
-    "transliterated": "Latin transliteration of the",
+_VIEW_REASONS = {
+    "reversed": "read in the reversed reading (last letter first) of the text",
+    "upside_down": "read in the upside-down reading of the text",
+    "mirrored": "read in the mirrored reading of the text",
+    "transliterated": "read in the Latin transliteration of the text",
+    "arithmetic": "read with the age arithmetic worked out (`age 2x5` is 10)",
 }
 
 

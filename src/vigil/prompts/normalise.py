@@ -485,9 +485,9 @@ def join_fragments(
     last = count - 1
     while index < count:
         joined = None
-        form = tokens[index].form
+        form = _piece_form(tokens[index].form)
         if index < last and form in starts:
-            following = tokens[index + 1].form
+            following = _piece_form(tokens[index + 1].form)
             pair = form + following
             if len(form) > MAX_SHORT_FRAGMENT_CHARS < len(following) and (
                 index + 2 > last
@@ -513,6 +513,15 @@ def join_fragments(
     return tokens if out is None else out
 
 
+def _piece_form(form: str) -> str:
+    """A fragment as a reader sees it: `r3ss3d` (letters and leetspeak digits)
+    reads `ressed`; plain numbers stay numbers."""
+    if form.isalpha() or form.isdecimal():
+        return form
+    decoded = form.translate(LEET_AS_I)
+    return decoded if decoded.isalpha() else form
+
+
 def _fragment(
     pieces: list[Token],
     word: t.Callable[[str], str | None],
@@ -524,8 +533,8 @@ def _fragment(
         gap = piece.start - previous.end
         if piece.segment != first.segment or not 0 < gap <= MAX_FRAGMENT_GAP_CHARS:
             return None
-    for piece in pieces:
-        form = piece.form
+    forms = [_piece_form(piece.form) for piece in pieces]
+    for piece, form in zip(pieces, forms, strict=True):
         if len(form) > MAX_FRAGMENT_CHARS or not form.isalpha():
             return None
         if is_signal(piece.key) and len(form) > MAX_SIGNAL_FRAGMENT_CHARS:
@@ -533,7 +542,7 @@ def _fragment(
         shortest = min(shortest, len(form))
     if shortest > MAX_SHORT_FRAGMENT_CHARS:
         return None
-    form = "".join(piece.form for piece in pieces)
+    form = "".join(forms)
     key = word(form)
     if key is None or not is_signal(key):
         return None
