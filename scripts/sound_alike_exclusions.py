@@ -1,7 +1,7 @@
 """Write src/vigil/prompts/lexicon/sound-alike-exclusions.txt.
 
-The exclusions are the ordinary words whose consonant skeleton or Metaphone code is
-also the key of a minor or nudity word of the lexicon (see
+The exclusions are the ordinary words whose consonant skeleton, sound form,
+Metaphone code or typo key is also the key of a minor or nudity word of the lexicon (see
 `vigil.prompts._sound_alike`): without them, `knocked` would read as `naked`. The
 ordinary words are those of pyspellchecker's dictionaries (MIT; word-frequency
 lists built from OpenSubtitles), in every language it ships, a development
@@ -50,7 +50,7 @@ def dictionary_words() -> set[str]:
 
 
 def colliding(lexicon: Lexicon, words: set[str]) -> list[str]:
-    skeletons, sounds, metaphones = lexicon.sound_alike_keys()
+    skeletons, sounds, metaphones, typos = lexicon.sound_alike_keys()
     out = []
     for word in sorted(words - lexicon.vocabulary):
         if len(word) < _sound_alike.MIN_TYPED_CHARS:
@@ -60,6 +60,12 @@ def colliding(lexicon: Lexicon, words: set[str]) -> list[str]:
             or _sound_alike.sound(word) in sounds
             or len(word) >= _sound_alike.MIN_KEYED_WORD_CHARS
             and _sound_alike.metaphone(word) in metaphones
+            or _sound_alike.typo_candidate(word)
+            and any(
+                typos.get(key, word) not in (word, word[:-1], word[:-2])  # plurals
+                and typos[key][0] == word[0]
+                for key in _sound_alike.typo_keys(word)
+            )
         ):
             out.append(word)
     return out

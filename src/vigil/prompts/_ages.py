@@ -117,6 +117,8 @@ UK_LAST_SCHOOL_YEAR = 13
 
 #: Words between a copula and the number: `she is only 10`, `she's in year 8`.
 STATED_AGE_GAP_TOKENS = 2
+#: Words from the person to the copula: `the girl in the photo is 9` (4).
+PERSON_BEFORE_COPULA_TOKENS = 4
 
 
 def _stated_age(analysis: Analysis, number: Hit) -> int | None:
@@ -152,7 +154,9 @@ def _stated_age(analysis: Analysis, number: Hit) -> int | None:
             ):
                 return index
         return None
-    for index in range(copula.first - 1, max(copula.first - 3, -1), -1):
+    for index in range(
+        copula.first - 1, max(copula.first - 1 - PERSON_BEFORE_COPULA_TOKENS, -1), -1
+    ):
         if tokens[index].segment != seg:
             break
         if any(h.category in PERSONS for h in _hits_ending_at(analysis, index)):
@@ -198,14 +202,21 @@ _AFTER_BARE_AGE = frozenset(
 
 def _bare_age(analysis: Analysis, number: Hit) -> bool:
     """`girl, 12` or `girl 12` at the end of a phrase, or `girl 12 nude`: a bare
-    number right after a person word, followed in its phrase by nothing, or (person
-    word in the same phrase) by a sexual or nudity term."""
+    number right after a person word (or after the person and `of`: `girl of 8`),
+    followed in its phrase by nothing, or (person word in the same phrase) by a
+    sexual or nudity term."""
     tokens = analysis.tokens
     index = number.first
     following = index + 1
     before = index - 1
     if before < 0:
         return False
+    if (
+        tokens[before].form == "of"
+        and before > 0
+        and tokens[before].segment == tokens[index].segment
+    ):
+        before -= 1  # `a girl of 8`
     if following < len(tokens) and tokens[following].segment == tokens[index].segment:
         after = analysis.at.get(following, [])
         if not any(h.category in _AFTER_BARE_AGE for h in after):

@@ -11,7 +11,11 @@ three sound-alikes) the lexicon keeps three keys:
 - the sound form: spellings of one sound made one (`ph` f, `ck`/`q` k, `x` ks,
   `z` s, `ee`/`ea`/`y` i, `oo`/`ew`/`yoo` u, a final silent `e` dropped, doubles
   collapsed): `nyood` and `nude` are both `nud`, `seksy` and `sexy` `seksi`;
-- the Metaphone code (`jellyfish.metaphone`: `child` → `XLT`).
+- the Metaphone code (`jellyfish.metaphone`: `child` → `XLT`);
+- for words of `MIN_TYPO_WORD_CHARS` letters or more, the typo keys: the word and
+  each form of it with one letter left out. A typed word one letter added, dropped
+  or changed away (`prepubecent`, `elementry`, `undresssed`) shares one of them
+  (the SymSpell idea at distance 1).
 
 A word that is not in the lexicon matches a key only when it is not one of the
 *exclusions*: ordinary words, in any of the dictionaries the generator reads, whose
@@ -45,6 +49,9 @@ MIN_KEYED_WORD_CHARS = 4
 MIN_TYPED_CHARS = 3
 #: A respelling is at most this many letters longer or shorter than the word.
 MAX_LENGTH_DIFFERENCE = 2
+#: Typo keys for lexicon words from this length: at distance 1, shorter words
+#: have ordinary neighbours by the dozen (`naked`: baked, named, nakes).
+MIN_TYPO_WORD_CHARS = 8
 EXCLUSIONS_FILE = "sound-alike-exclusions.txt"
 _VOWELS = frozenset("aeiouy")
 #: First letters that sound alike (`kyd`/`child` do not: c and k only as /k/).
@@ -110,6 +117,17 @@ def keys(word: str) -> tuple[str | None, str | None, str | None]:
         heard_key,
         code if len(code) >= MIN_METAPHONE_CHARS else None,
     )
+
+
+def typo_keys(form: str) -> set[str]:
+    """`form` and every form of it with one letter left out."""
+    return {form} | {form[:i] + form[i + 1 :] for i in range(len(form))}
+
+
+def typo_candidate(form: str) -> bool:
+    """Whether a typed word is long enough for the typo keys (one letter dropped
+    from the shortest keyed word)."""
+    return len(form) >= MIN_TYPO_WORD_CHARS - 1
 
 
 def onset(form: str) -> str:

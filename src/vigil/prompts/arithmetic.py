@@ -59,8 +59,8 @@ _DIVIDE = {"/", "÷", "divided by", "over"}
 _POWER = {"^", "**", "to the power of"}
 _PREFIX_FACTOR = {"twice": 2, "double": 2, "triple": 3, "thrice": 3}
 _POSTFIX_UNIT = {"decade": 10, "decades": 10, "dozen": 12, "dozens": 12, "score": 20}
-# What makes an expression arithmetic rather than a plain number.
-_ARITHMETIC_KINDS = frozenset({"hex", "bin", "oct", "op"})
+# Token kinds an expression may start with (a word is read as a number first).
+_FIRST_KINDS = frozenset({"num", "hex", "bin", "oct", "op"})
 
 # Age words on either side. After the prefix an optional `:`, `=`, `is`, `of`.
 _PREFIX_RE = re.compile(r"\b(?:aged?|ages)\b\s*(?:[:=]|\bis\b|\bof\b)?\s*")
@@ -71,6 +71,14 @@ _UNIT_RE = re.compile(
 _ANY_OPERATOR_RE = re.compile(
     r"\d\s*(?:[-+*/×÷^x−–·]|\*\*)|0x|0b|sqrt|root|plus|minus|times|divided|over"
     r"|half|twice|double|triple|thrice|squared|cubed|decade|dozen|score"
+)
+# Where an expression before a unit word may start: a digit, a bracket, a number
+# word or a prefix function (`twice five years old`).
+_START_RE = re.compile(
+    r"(?<![a-z0-9])(?:[0-9(]|(?:sqrt|cbrt|square|cube|root|half|twice|double|triple"
+    r"|thrice|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty"
+    r"|forty|fifty|sixty|seventy|eighty|ninety|hundred|an?)(?![a-z]))"
 )
 
 
@@ -95,7 +103,9 @@ class _Parser:
                     break
                 self.tokens.append(("num", str(value), match.start(kind), match.end()))
             else:
-                self.tokens.append((kind, match.group(kind), match.start(kind), match.end()))
+                self.tokens.append(
+                    (kind, match.group(kind), match.start(kind), match.end())
+                )
             position = match.end()
         self.index = 0
         self.depth = 0
@@ -193,7 +203,7 @@ class _Parser:
             if argument < 0:
                 raise _Stop
             if text in ("cbrt", "cube root of"):
-                return round(argument ** (1 / 3), 9)
+                return round(math.pow(argument, 1 / 3), 9)
             return math.sqrt(argument)
         if text == "(":
             value = self._nested(self.expression)
@@ -230,7 +240,7 @@ def _evaluate(text: str, start: int) -> tuple[int, int] | None:
     """The whole-number value of the longest arithmetic expression at `start` and
     the index after it, or None."""
     parser = _Parser(text, start)
-    if not parser.tokens or parser.tokens[0][0] not in ("num", "hex", "bin", "oct", "op"):
+    if not parser.tokens or parser.tokens[0][0] not in _FIRST_KINDS:
         return None
     try:
         value = parser.expression()
@@ -255,7 +265,9 @@ def view(text: str, source: str | None = None) -> View | None:
     if source is None or len(source) != len(text):
         source = text
     low = source.lower()
-    if not _ANY_OPERATOR_RE.search(low):
+    if not _ANY_OPERATOR_RE.search(low) or not (
+        _PREFIX_RE.search(low) or _UNIT_RE.search(low)
+    ):
         return None
     found: list[tuple[int, int, int]] = []  # start, end, value
     for match in _PREFIX_RE.finditer(low):
@@ -265,7 +277,8 @@ def view(text: str, source: str | None = None) -> View | None:
     for match in _UNIT_RE.finditer(low):
         unit_start = match.start()
         low_bound = max(0, unit_start - LOOK_BACK_CHARS)
-        for start in _starts(low, low_bound, unit_start):
+        for start_match in _START_RE.finditer(low, low_bound, unit_start):
+            start = start_match.start()
             result = _evaluate(low, start)
             if result is not None and result[1] == unit_start:
                 found.append((start, unit_start, result[0]))
@@ -291,16 +304,6 @@ def view(text: str, source: str | None = None) -> View | None:
     pieces.append(text[position:])
     where.extend(range(position, len(text)))
     return View("arithmetic", "".join(pieces), tuple(where))
-
-
-def _starts(text: str, low: int, high: int) -> list[int]:
-    """Word starts in [low, high), earliest first (longest expression first)."""
-    return [
-        index
-        for index in range(low, high)
-        if not text[index].isspace()
-        and (index == 0 or not text[index - 1].isalnum() or not text[index].isalnum())
-    ]
 
 
 def _skip_space(text: str, index: int) -> int:

@@ -235,9 +235,13 @@ class PromptFilter:
         readings = views.views(text)
         if self.lexicon.has_reversed_signal(positive.tokens):
             readings.extend(views.reversed_views(text))
-        worked_out = arithmetic.view(text, prompt)
-        if worked_out is not None:
-            readings.append(worked_out)
+        present = positive.by_category.keys()
+        if negative_text or not present.isdisjoint(_SEXUAL + _PARTIAL):
+            # an age changes a decision only with sexual content, exposure or a
+            # negative prompt: the arithmetic reading is not built for others
+            worked_out = arithmetic.view(text, prompt)
+            if worked_out is not None:
+                readings.append(worked_out)
         for view in readings:
             # a second reading (upside down, mirrored, transliterated) decides
             # when it is more severe than the text as typed

@@ -356,8 +356,9 @@ class Lexicon:
         return None
 
     def _sound_alike(self, form: str) -> str | None:
-        """A minor or nudity word by its skeleton (`chld`) or Metaphone (`chyld`);
-        never an excluded ordinary word (see `_sound_alike`)."""
+        """A minor or nudity word by its skeleton (`chld`), Metaphone (`chyld`) or
+        typo keys (`prepubecent`); never an excluded ordinary word (see
+        `_sound_alike`)."""
         if len(form) < _sound_alike.MIN_TYPED_CHARS or form in self._excluded:
             return None
         shape = _sound_alike.skeleton(form)
@@ -379,6 +380,8 @@ class Lexicon:
             and _sound_alike.onset(form) == _sound_alike.onset(word)
         ):
             return word
+        if _sound_alike.typo_candidate(form):
+            return self._typo(form)
         return None
 
     def _special(self, form: str) -> tuple[str, ...] | None:
@@ -522,6 +525,8 @@ class Lexicon:
         skeletons: dict[str, set[tuple[str, str]]] = {}
         sounds: dict[str, set[tuple[str, str]]] = {}
         metaphones: dict[str, set[tuple[str, str]]] = {}
+        typos: dict[str, set[tuple[str, str]]] = {}
+        keyed: set[str] = set()
         for key, entries in self.singles.items():
             categories = {
                 e.category
@@ -542,16 +547,53 @@ class Lexicon:
             ):
                 if value is not None:
                     table.setdefault(value, set()).add((category, key))
+            if len(key) >= _sound_alike.MIN_TYPO_WORD_CHARS and key.isalpha():
+                keyed.add(key)
+                for typo in _sound_alike.typo_keys(key):
+                    typos.setdefault(typo, set()).add((category, key))
+        # the long words of keyed phrases too (`elementry schooler`), unless keyed
+        # already as words of their own
+        for items in self.phrases.values():
+            for words, entries in items:
+                if not any(
+                    e.category in _sound_alike.SOUND_ALIKE_CATEGORIES
+                    and e.lang in ("en", "und")
+                    for e in entries
+                ):
+                    continue
+                for word in words:
+                    if (
+                        len(word) >= _sound_alike.MIN_TYPO_WORD_CHARS
+                        and word.isalpha()
+                        and word not in keyed
+                    ):
+                        for typo in _sound_alike.typo_keys(word):
+                            typos.setdefault(typo, set()).add(("phrase", word))
         self._skeletons = _unambiguous(skeletons)
+        self._typos = _unambiguous(typos)
         self._sounds = _unambiguous(sounds)
         self._metaphones = _unambiguous(metaphones)
         self._excluded = _sound_alike.exclusions() | self.vocabulary
 
     def sound_alike_keys(
         self,
-    ) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-        """(skeleton, sound, Metaphone → word): for the exclusions generator."""
-        return dict(self._skeletons), dict(self._sounds), dict(self._metaphones)
+    ) -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, str]]:
+        """(skeleton, sound, Metaphone, typo key → word): for the exclusions
+        generator."""
+        return (
+            dict(self._skeletons),
+            dict(self._sounds),
+            dict(self._metaphones),
+            dict(self._typos),
+        )
+
+    def _typo(self, form: str) -> str | None:
+        """A keyed word one letter added, dropped or changed away from `form`."""
+        for typo in _sound_alike.typo_keys(form):
+            word = self._typos.get(typo)
+            if word is not None and word[0] == form[0] and word != form:
+                return word
+        return None
 
 
 def _unambiguous(table: dict[str, set[tuple[str, str]]]) -> dict[str, str]:
