@@ -50,22 +50,16 @@ def dictionary_words() -> set[str]:
 
 
 def colliding(lexicon: Lexicon, words: set[str]) -> list[str]:
-    skeletons, sounds, metaphones, typos = lexicon.sound_alike_keys()
+    """The dictionary words the lexicon would read as a sound-alike (the same
+    test as at run time, plural included), the lexicon's own words aside."""
     out = []
     for word in sorted(words - lexicon.vocabulary):
         if len(word) < _sound_alike.MIN_TYPED_CHARS:
             continue
-        if (
-            _sound_alike.skeleton(word) in skeletons
-            or _sound_alike.sound(word) in sounds
-            or len(word) >= _sound_alike.MIN_KEYED_WORD_CHARS
-            and _sound_alike.metaphone(word) in metaphones
-            or _sound_alike.typo_candidate(word)
-            and any(
-                typos.get(key, word) not in (word, word[:-1], word[:-2])  # plurals
-                and typos[key][0] == word[0]
-                for key in _sound_alike.typo_keys(word)
-            )
+        if lexicon.sound_alike_word(word) is not None or (
+            word[-1] in "sz"
+            and len(word) > _sound_alike.MIN_PLURAL_CHARS
+            and lexicon.sound_alike_word(word[:-1]) is not None
         ):
             out.append(word)
     return out

@@ -47,6 +47,9 @@ MIN_METAPHONE_CHARS = 3
 MIN_KEYED_WORD_CHARS = 4
 #: A typed word is tried from this length (`nkd` is 3).
 MIN_TYPED_CHARS = 3
+#: A typed word longer than this ending in s or z is also tried without it
+#: (`chlds`, `kidz`; `nds` is not tried).
+MIN_PLURAL_CHARS = 4
 #: A respelling is at most this many letters longer or shorter than the word.
 MAX_LENGTH_DIFFERENCE = 2
 #: Typo keys for lexicon words from this length: at distance 1, shorter words

@@ -357,9 +357,25 @@ class Lexicon:
 
     def _sound_alike(self, form: str) -> str | None:
         """A minor or nudity word by its skeleton (`chld`), Metaphone (`chyld`) or
-        typo keys (`prepubecent`); never an excluded ordinary word (see
-        `_sound_alike`)."""
+        typo keys (`prepubecent`), or the plural of one (`chlds`); never an
+        excluded ordinary word (see `_sound_alike`)."""
         if len(form) < _sound_alike.MIN_TYPED_CHARS or form in self._excluded:
+            return None
+        word = self.sound_alike_word(form)
+        if (
+            word is None
+            and form[-1] in "sz"
+            and len(form) > _sound_alike.MIN_PLURAL_CHARS
+        ):
+            singular = form[:-1]
+            if singular not in self._excluded:
+                word = self.sound_alike_word(singular)
+        return word
+
+    def sound_alike_word(self, form: str) -> str | None:
+        """The keyed word `form` sounds like, is spelt like or is one slip away
+        from, exclusions aside (the exclusions generator asks this too)."""
+        if len(form) < _sound_alike.MIN_TYPED_CHARS:
             return None
         shape = _sound_alike.skeleton(form)
         word = self._skeletons.get(shape)
@@ -574,18 +590,6 @@ class Lexicon:
         self._sounds = _unambiguous(sounds)
         self._metaphones = _unambiguous(metaphones)
         self._excluded = _sound_alike.exclusions() | self.vocabulary
-
-    def sound_alike_keys(
-        self,
-    ) -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, str]]:
-        """(skeleton, sound, Metaphone, typo key → word): for the exclusions
-        generator."""
-        return (
-            dict(self._skeletons),
-            dict(self._sounds),
-            dict(self._metaphones),
-            dict(self._typos),
-        )
 
     def _typo(self, form: str) -> str | None:
         """A keyed word one letter added, dropped or changed away from `form`."""
