@@ -234,7 +234,7 @@ class PromptFilter:
         signals = _analysis.signal_hits(positive)
         readings = views.views(text)
         if self.lexicon.has_reversed_signal(positive.tokens):
-            readings.extend(views.reversed_views(text))
+            readings.extend(views.reversed_views(text, self.lexicon.reads_reversed))
         present = positive.by_category.keys()
         if negative_text or not present.isdisjoint(_SEXUAL + _PARTIAL):
             # an age changes a decision only with sexual content, exposure or a

@@ -284,6 +284,13 @@ class Lexicon:
             form[-1].isdecimal() and _REVERSED_AGE_RE.match(form) for form in unknown
         )
 
+    def reads_reversed(self, form: str) -> bool:
+        """Whether `form` (lower case) is a signal word or a glued age typed last
+        letter first (`dlihc`, `oy9`)."""
+        if form in self._reversed_signals:
+            return True
+        return form[-1].isdecimal() and _REVERSED_AGE_RE.match(form) is not None
+
     def is_signal(self, key: str | None) -> bool:
         """Whether `key` is a word of a signal category (not `adult`)."""
         return key is not None and key in self._signal_words

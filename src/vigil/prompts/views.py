@@ -24,6 +24,7 @@ decision is the most severe over the text and its views.
 import dataclasses
 import functools
 import re
+import typing as t
 import unicodedata
 
 from anyascii import anyascii
@@ -86,6 +87,7 @@ _TRANSLITERATED_SCRIPTS = frozenset(
 
 
 _RUN_RE = re.compile(r"\s+|\S+")
+_EDGE_PUNCTUATION = ",.;:!?()[]{}\"'"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,9 +146,24 @@ def views(text: str) -> list[View]:
     return out
 
 
-def reversed_views(text: str) -> list[View]:
-    """`edun dlihc`: the text read last letter first, whole and word by word."""
-    return _both_orders("reversed", text)[1:]
+def reversed_views(
+    text: str, reads_reversed: t.Callable[[str], bool] | None = None
+) -> list[View]:
+    """`edun dlihc`: the text read last letter first, whole and word by word;
+    with `reads_reversed` (is this lower-case word a signal word typed
+    backwards?), also only those words turned back (`nude dlihc`)."""
+    out = _both_orders("reversed", text)[1:]
+    if reads_reversed is not None:
+        where: list[int] = []
+        for match in _RUN_RE.finditer(text):
+            start, end = match.span()
+            word = match.group().strip(_EDGE_PUNCTUATION).lower()
+            if word and not word[0].isspace() and reads_reversed(word):
+                where.extend(range(end - 1, start - 1, -1))
+            else:
+                where.extend(range(start, end))
+        out.append(View("reversed", "".join(text[i] for i in where), tuple(where)))
+    return out
 
 
 def _both_orders(name: str, flipped: str) -> list[View]:
