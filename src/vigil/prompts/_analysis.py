@@ -286,7 +286,33 @@ def _adjectives(analysis: Analysis, dropped: set[int]) -> list[Hit]:
             )
             if person is not None:
                 added.append(_span(category, school, person, tokens))
+            elif _pupil_before(tokens, school.first):
+                added.append(dataclasses.replace(school, category=category))
     return added
+
+
+#: `she is in primary school`, `attends kindergarten`, `goes to elementary
+#: school`: a school level stated of someone (not "a teacher at a primary school").
+_ATTENDS_FORMS = frozenset({"attends", "attending", "attend", "attended"})
+_PUPIL_PREPOSITIONS = frozenset({"in", "to", "at"})
+_PUPIL_VERBS = frozenset(
+    {"is", "was", "are", "were", "still", "goes", "go", "going", "went", "now",
+     "currently", "she's", "he's", "shes", "hes", "attends", "attending"}
+)  # fmt: skip
+
+
+def _pupil_before(tokens: list[Token], index: int) -> bool:
+    seg = tokens[index].segment
+    before = [
+        tok.form for tok in tokens[max(0, index - 2) : index] if tok.segment == seg
+    ]
+    if before and before[-1] in _ATTENDS_FORMS:
+        return True
+    return (
+        len(before) == 2
+        and before[1] in _PUPIL_PREPOSITIONS
+        and before[0] in _PUPIL_VERBS
+    )
 
 
 def _clothing_rules(analysis: Analysis) -> list[Hit]:

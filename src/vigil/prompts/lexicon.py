@@ -82,6 +82,9 @@ _SHORT_TRANSLITERATED = frozenset({"number", "age_unit", "age_old", "age_prefix"
 _REVERSED_AGE_RE = re.compile(r"^(?:oy|o/y|sry|sraey)\d{1,2}$")
 #: Reversed signal words (`edun`) trigger the reversed reading from this length.
 MIN_REVERSED_CHARS = 3
+#: Only words this long are turned back alone among words read as typed (`dlihc`,
+#: `edun`; `oda` is too short to be anything but a word).
+MIN_SELECTIVE_REVERSED_CHARS = 4
 #: Arabic proclitics (and, so, with, like, for, the) tried off the front of an
 #: unknown Arabic word, longest first; the rest must keep this many letters.
 ARABIC_PROCLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ك", "ل")
@@ -286,9 +289,13 @@ class Lexicon:
 
     def reads_reversed(self, form: str) -> bool:
         """Whether `form` (lower case) is a signal word or a glued age typed last
-        letter first (`dlihc`, `oy9`)."""
+        letter first (`dlihc`, `oy9`), for the reading that turns back only such
+        words: from `MIN_SELECTIVE_REVERSED_CHARS` letters, and never a word the
+        lexicon knows as typed (Turkish `oda` is a room, not `ado` reversed)."""
+        if form in self.vocabulary:
+            return False
         if form in self._reversed_signals:
-            return True
+            return len(form) >= MIN_SELECTIVE_REVERSED_CHARS
         return form[-1].isdecimal() and _REVERSED_AGE_RE.match(form) is not None
 
     def is_signal(self, key: str | None) -> bool:
