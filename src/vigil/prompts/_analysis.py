@@ -22,7 +22,7 @@ import dataclasses
 import typing as t
 
 from vigil.prompts._ages import ages
-from vigil.prompts._hits import Analysis, Hit
+from vigil.prompts._hits import PERSONS, Analysis, Hit
 from vigil.prompts.lexicon import (
     AGE_KEY,
     NUMBER_KEY,
@@ -342,9 +342,38 @@ def _clothing_rules(analysis: Analysis) -> list[Hit]:
             after = analysis.find(
                 garment.last + 1, garment.last + 2, seg, {"removal_after"}
             )
-            if after is not None:
+            if after is not None and not _removed_from_a_thing(analysis, after.last):
                 added.append(_span("clothing_removal", garment, after, tokens))
     return added
+
+
+#: Where clothes are kept: "clothing removed from the drying line" is laundry.
+#: Anything else after "removed from" (a body, a person, a photo) still counts.
+_CLOTHES_PLACES = frozenset(
+    {"line", "clothesline", "washing", "drying", "rack", "hanger", "hangers",
+     "closet", "wardrobe", "shelf", "shelves", "drawer", "dryer", "washer",
+     "laundry", "basket", "hamper", "mannequin", "suitcase"}
+)  # fmt: skip
+#: Words looked at after "from".
+REMOVED_FROM_REACH_TOKENS = 3
+
+
+def _removed_from_a_thing(analysis: Analysis, index: int) -> bool:
+    """`clothing removed from the drying line`: taken off a clothes place, with no
+    person word in reach (`from the photo`, `from her body` still count)."""
+    tokens = analysis.tokens
+    following = index + 1
+    if following >= len(tokens) or tokens[following].form != "from":
+        return False
+    seg = tokens[following].segment
+    place = False
+    for reach in range(following + 1, following + 1 + REMOVED_FROM_REACH_TOKENS):
+        if reach >= len(tokens) or tokens[reach].segment != seg:
+            break
+        if any(h.category in PERSONS for h in analysis.at.get(reach, ())):
+            return False
+        place = place or tokens[reach].form in _CLOTHES_PLACES
+    return place
 
 
 def _span(category: str, first: Hit, last: Hit, tokens: list[Token]) -> Hit:
