@@ -294,3 +294,17 @@ def test_clothes_removed_from_a_clothes_place(prompt: str, expected: Decision) -
 )
 def test_arabic_and_hindi_second_round(prompt: str, expected: Decision) -> None:
     assert check(prompt) is expected
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("はだかの子ども", Decision.BLOCK),  # hiragana "naked"
+        ("幼い子 性的", Decision.BLOCK),
+        ("8さいの女の子 はだか", Decision.BLOCK),  # 歳 written さい
+        ("うるさい子供", Decision.ALLOW),  # さい inside a word
+        ("性的でない子供の絵本", Decision.ALLOW),  # "not sexual"
+    ],
+)
+def test_japanese_second_round(prompt: str, expected: Decision) -> None:
+    assert check(prompt) is expected
