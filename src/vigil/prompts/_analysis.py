@@ -48,7 +48,7 @@ _SCHOOL_PERSONS = frozenset({"person", "ambiguous_person", "minor", "teen"})
 _RULE_CATEGORIES = frozenset(
     {"negation", "youth_adjective", "school_minor", "school_teen", "removal_verb",
      "removal_after", "number", "age_compact", "ordinal", "furry_minor", "year",
-     "puberty"}
+     "puberty", "nudity_short", "person_short"}
 )  # fmt: skip
 _WORD_FLAGS = frozenset({"noun", "modifier", "context"})
 
@@ -83,6 +83,7 @@ def analyse(tokens: list[Token], lexicon: Lexicon) -> Analysis:
     added += ages(analysis)
     added += _furry_minors(analysis)
     added += _before_puberty(analysis)
+    added += _short_nudity(analysis)
     if not added and not dropped:
         return analysis
     kept = [h for h in hits if id(h) not in dropped] + added
@@ -244,6 +245,60 @@ def _before_puberty(analysis: Analysis) -> list[Hit]:
     return out
 
 
+#: Words that may come before text-speak `nd` read as nude ("pic of a nd kid");
+#: any other word before it makes it `and` ("mom nd kid", "bread nd butter").
+_BEFORE_SHORT_NUDITY = frozenset({"a", "an", "the", "of", "pic", "photo", "image"})
+_MINOR_WORDS = frozenset({"minor", "minor_slang", "ambiguous_person", "teen"})
+
+
+def _short_nudity(analysis: Analysis) -> list[Hit]:
+    """Text-speak `nd` is nude right before a minor word at the start of a phrase
+    (`nd chld`, `pic of a nd kd`), or right after one at its end (`chld nd`);
+    between two words it is `and`."""
+    tokens = analysis.tokens
+    out: list[Hit] = []
+    for hit in analysis.of("nudity_short"):
+        index = hit.first
+        seg = tokens[index].segment
+        before = index - 1 if index and tokens[index - 1].segment == seg else None
+        after: int | None = index + 1
+        if index + 1 >= len(tokens) or tokens[index + 1].segment != seg:
+            after = None
+        if after is not None and (
+            before is None or tokens[before].form in _BEFORE_SHORT_NUDITY
+        ):
+            near = analysis.at.get(after, ())
+        elif (
+            after is None
+            and before is not None
+            and (before == 0 or tokens[before - 1].segment != seg)
+        ):
+            near = analysis.ending.get(before, ())
+        else:
+            continue
+        if any(h.category in _MINOR_WORDS for h in near):
+            out.append(dataclasses.replace(hit, category="nudity"))
+    return out
+
+
+def _short_person_after(analysis: Analysis, adjective: Hit) -> Hit | None:
+    """Text-speak `by` is boy right after little/young at the end of a phrase
+    (`lttl by`); "little by little" and "young by nature" stay words."""
+    tokens = analysis.tokens
+    index = adjective.last + 1
+    if index >= len(tokens) or tokens[index].segment != tokens[adjective.last].segment:
+        return None
+    short = next(
+        (h for h in analysis.at.get(index, ()) if h.category == "person_short"), None
+    )
+    if short is None:
+        return None
+    following = index + 1
+    if following < len(tokens) and tokens[following].segment == tokens[index].segment:
+        return None
+    return dataclasses.replace(short, category="ambiguous_person")
+
+
 def _furry_minors(analysis: Analysis) -> list[Hit]:
     """`cub` is a bear cub, except in furry art, where it names a minor: a
     `furry_minor` word is a minor when the field has a `furry_context` word."""
@@ -263,7 +318,7 @@ def _adjectives(analysis: Analysis, dropped: set[int]) -> list[Hit]:
         reach = adjective.last + ADJECTIVE_REACH_TOKENS
         noun = analysis.find(
             adjective.last + 1, reach, seg, _YOUNG_NOUNS | {"adult", "person", "minor"}
-        )
+        ) or _short_person_after(analysis, adjective)
         if noun is None:
             continue
         if noun.category == "adult":

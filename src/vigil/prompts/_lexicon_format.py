@@ -66,6 +66,8 @@ GRAMMAR_CATEGORIES: dict[str, str] = {
     "puberty": "puberty, adolescence: with not/yet/before in reach, a minor",
     "furry_context": "furry, yiff, anthro: makes `cub` words minors",
     "furry_minor": "cub: a minor in a furry context, an animal otherwise",
+    "nudity_short": "nd: nude in text-speak, also `and`; nudity only at a minor",
+    "person_short": "by: boy in text-speak; a boy only after little/young",
 }
 CATEGORIES = {**SIGNAL_CATEGORIES, **GRAMMAR_CATEGORIES}
 FLAGS = frozenset({"context", "noun", "exact", "modifier"})
