@@ -82,6 +82,13 @@ _SHORT_TRANSLITERATED = frozenset({"number", "age_unit", "age_old", "age_prefix"
 _REVERSED_AGE_RE = re.compile(r"^(?:oy|o/y|sry|sraey)\d{1,2}$")
 #: Reversed signal words (`edun`) trigger the reversed reading from this length.
 MIN_REVERSED_CHARS = 3
+#: Categories whose English words fragments may join into besides signal words,
+#: and the shortest word of their phrases that counts (`school` of "elementary
+#: school"; not `of`).
+_FRAGMENT_WORD_CATEGORIES = frozenset(
+    {"youth_adjective", "school_minor", "school_teen"}
+)
+MIN_FRAGMENT_TARGET_CHARS = 5
 #: Only words this long are turned back alone among words read as typed (`dlihc`,
 #: `edun`; `oda` is too short to be anything but a word).
 MIN_SELECTIVE_REVERSED_CHARS = 4
@@ -202,15 +209,40 @@ class Lexicon:
             # words, not phrases glued (`withoutastitch` is three words)
             if any(e.lang in ("en", "und") and e.term == k for e in self.singles[k])
         )
-        #: Beginnings of the words fragments may join into (`normalise`).
+        #: The words fragments may join into: English signal words, and the
+        #: youth and school words a minor is made of (`lit tle girl`, `sch ool
+        #: girl`), as words of their own or of phrases.
+        self._fragment_targets = (
+            self._english_signal_words
+            | frozenset(
+                word
+                for key, es in self.singles.items()
+                for e in es
+                if e.category in _FRAGMENT_WORD_CATEGORIES and e.lang in ("en", "und")
+                for word in [key]
+                if word == e.term
+            )
+            | frozenset(
+                word
+                for items in self.phrases.values()
+                for words, es in items
+                if any(
+                    e.category in _FRAGMENT_WORD_CATEGORIES and e.lang in ("en", "und")
+                    for e in es
+                )
+                for word in words
+                if word.isalpha() and len(word) >= MIN_FRAGMENT_TARGET_CHARS
+            )
+        )
+        #: Beginnings of those words (`normalise`), from one letter (`n ude`).
         self.fragment_starts = frozenset(
             word.rstrip("*")[:length]
-            for word in self._english_signal_words
+            for word in self._fragment_targets
             if word.rstrip("*").isalpha()
-            for length in range(2, len(word.rstrip("*")) + 1)
+            for length in range(1, len(word.rstrip("*")) + 1)
         ) | frozenset(
             word + ending
-            for word in self._english_signal_words
+            for word in self._fragment_targets
             if word.isalpha()
             for ending in ("s", "es")
         )
@@ -272,7 +304,7 @@ class Lexicon:
         languages' words are left alone (Italian "spoglia la" is two words).
         Cached per form as `fragment_word`."""
         word = self.exact_word(form)
-        return word if word in self._english_signal_words else None
+        return word if word in self._fragment_targets else None
 
     def has_reversed_signal(self, tokens: t.Sequence[Token]) -> bool:
         """Whether a word the lexicon does not know is a signal word reversed, or a

@@ -543,7 +543,7 @@ def _fragment(
     if shortest > MAX_SHORT_FRAGMENT_CHARS:
         return None
     form = "".join(forms)
-    key = word(form)
-    if key is None or not is_signal(key):
+    key = word(form)  # a word fragments may join into, or None
+    if key is None:
         return None
     return Token(form, key, first.start, pieces[-1].end, first.segment)
