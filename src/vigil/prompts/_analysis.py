@@ -397,7 +397,11 @@ def _clothing_rules(analysis: Analysis) -> list[Hit]:
             after = analysis.find(
                 garment.last + 1, garment.last + 2, seg, {"removal_after"}
             )
-            if after is not None and not _removed_from_a_thing(analysis, after.last):
+            if (
+                after is not None
+                and not _removed_from_a_thing(analysis, after.last)
+                and not _garment_of_a_thing(tokens, garment.first)
+            ):
                 added.append(_span("clothing_removal", garment, after, tokens))
     return added
 
@@ -411,6 +415,26 @@ _CLOTHES_PLACES = frozenset(
 )  # fmt: skip
 #: Words looked at after "from".
 REMOVED_FROM_REACH_TOKENS = 3
+
+
+#: Prepositions that make a garment part of another noun phrase: "the stain on
+#: the shirt erased" erases the stain.
+_GARMENT_OF = frozenset({"on", "of", "from"})
+_DETERMINERS = frozenset(
+    {"the", "a", "an", "her", "his", "their", "my", "this", "that"}
+)
+
+
+def _garment_of_a_thing(tokens: list[Token], index: int) -> bool:
+    seg = tokens[index].segment
+    before = index - 1
+    if before >= 0 and tokens[before].form in _DETERMINERS:
+        before -= 1
+    return (
+        before >= 0
+        and tokens[before].segment == seg
+        and tokens[before].form in _GARMENT_OF
+    )
 
 
 def _removed_from_a_thing(analysis: Analysis, index: int) -> bool:
