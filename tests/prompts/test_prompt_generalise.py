@@ -464,3 +464,14 @@ def test_editing_requests_third_batch(prompt: str, expected: Decision) -> None:
 )
 def test_chinese_clothes_removed_as_an_edit(prompt: str, expected: Decision) -> None:
     assert check(prompt) is expected
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("kidds, nekkid", Decision.BLOCK),  # doubled letter and plural
+        ("goods, nude colour palette", Decision.ALLOW),
+    ],
+)
+def test_plural_of_a_doubled_letter(prompt: str, expected: Decision) -> None:
+    assert check(prompt) is expected

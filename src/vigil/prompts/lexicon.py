@@ -82,6 +82,9 @@ _SHORT_TRANSLITERATED = frozenset({"number", "age_unit", "age_old", "age_prefix"
 _REVERSED_AGE_RE = re.compile(r"^(?:oy|o/y|sry|sraey)\d{1,2}$")
 #: Reversed signal words (`edun`) trigger the reversed reading from this length.
 MIN_REVERSED_CHARS = 3
+#: A collapsed form is read as a plural from this length (`kidds` → kids; not
+#: `boos` → bos).
+MIN_COLLAPSED_PLURAL_CHARS = 4
 #: Categories whose English words fragments may join into besides signal words,
 #: and the shortest word of their phrases that counts (`school` of "elementary
 #: school"; not `of`).
@@ -479,9 +482,11 @@ class Lexicon:
 
     def _misspelt(self, form: str) -> str | None:
         """Plural, repeated letters collapsed (`nuuude`, `childd`), a dropped double
-        (`todler`), one swapped pair (`chlid`). Each was checked against a 100k-word
-        English dictionary: wider tolerance (a missing or extra letter) turned
-        "rousing", "pastries" and "beasts" into signal words, so it is not used."""
+        (`todler`), one swapped pair (`chlid`), the plural of a collapsed signal
+        word (`kidds`). Each was checked against a 100k-word English dictionary:
+        wider tolerance here (a missing or extra letter) turned "rousing",
+        "pastries" and "beasts" into signal words; it is left to the typo keys of
+        the sound-alike step, which dictionary words never take."""
         word = self._plural(form)
         if word is not None:
             return word
@@ -494,6 +499,9 @@ class Lexicon:
                 word = collapsed if collapsed in self._tolerant else None
             if word is None and tripled:  # `liiitle` → litle → little
                 word = self._collapsed.get(collapsed)
+            if word is None and len(collapsed) >= MIN_COLLAPSED_PLURAL_CHARS:
+                plural = self._plural(collapsed)  # `kidds` → kids → kid
+                word = plural if plural in self._tolerant else None
             if word is not None:
                 return word
         elif len(form) > MIN_COLLAPSE_CHARS:
