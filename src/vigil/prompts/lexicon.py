@@ -218,12 +218,14 @@ class Lexicon:
         self._fragment_targets = (
             self._english_signal_words
             | frozenset(
-                word
+                key
                 for key, es in self.singles.items()
-                for e in es
-                if e.category in _FRAGMENT_WORD_CATEGORIES and e.lang in ("en", "und")
-                for word in [key]
-                if word == e.term
+                if any(
+                    e.category in _FRAGMENT_WORD_CATEGORIES
+                    and e.lang in ("en", "und")
+                    and e.term == key
+                    for e in es
+                )
             )
             | frozenset(
                 word
