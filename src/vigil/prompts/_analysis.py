@@ -60,8 +60,9 @@ def analyse(tokens: list[Token], lexicon: Lexicon) -> Analysis:
         return Analysis(tokens, hits)
     if flagged and not languages:  # `context` terms need a word that is not English
         hits = [h for h in hits if "context" not in h.flags]
-    if languages and lexicon.sound_alike_forms:
-        # sound-alike keys are English: Polish "siatce" is not "shotas"
+    if languages and lexicon.sound_alike_forms and not _reads_english(tokens):
+        # sound-alike keys are English: Polish "siatce" is not "shotas"; a field
+        # with English grammar words keeps them ("erotik foto of a yung chylde")
         sound_alike = lexicon.sound_alike_forms
         hits = [
             h
@@ -88,6 +89,20 @@ def analyse(tokens: list[Token], lexicon: Lexicon) -> Analysis:
         return analysis
     kept = [h for h in hits if id(h) not in dropped] + added
     return Analysis(tokens, kept)
+
+
+#: Grammar words only English has among the lexicon's languages (not `a`, `in`
+#: or `is`, which Italian, German or Dutch share).
+_ENGLISH_GRAMMAR_WORDS = frozenset({"the", "of", "with", "and", "her", "his", "she"})
+#: How many of them make a field read as English.
+MIN_ENGLISH_GRAMMAR_WORDS = 1
+
+
+def _reads_english(tokens: list[Token]) -> bool:
+    return (
+        sum(1 for tok in tokens if tok.form in _ENGLISH_GRAMMAR_WORDS)
+        >= MIN_ENGLISH_GRAMMAR_WORDS
+    )
 
 
 def signal_hits(analysis: Analysis) -> list[Hit]:
@@ -249,12 +264,14 @@ def _before_puberty(analysis: Analysis) -> list[Hit]:
 #: any other word before it makes it `and` ("mom nd kid", "bread nd butter").
 _BEFORE_SHORT_NUDITY = frozenset({"a", "an", "the", "of", "pic", "photo", "image"})
 _MINOR_WORDS = frozenset({"minor", "minor_slang", "ambiguous_person", "teen"})
+_SHORT_NUDITY_PERSONS = _MINOR_WORDS | {"minor_costume"}
 
 
 def _short_nudity(analysis: Analysis) -> list[Hit]:
     """Text-speak `nd` is nude right before a minor word at the start of a phrase
-    (`nd chld`, `pic of a nd kd`), or right after one at its end (`chld nd`);
-    between two words it is `and`."""
+    (`nd chld`, `pic of a nd kd`), right after one at its end (`chld nd`), or as
+    a tag of its own in a field with one (`schlgrl, nd, 4k`); between two words
+    it is `and`."""
     tokens = analysis.tokens
     out: list[Hit] = []
     for hit in analysis.of("nudity_short"):
@@ -274,10 +291,28 @@ def _short_nudity(analysis: Analysis) -> list[Hit]:
             and (before == 0 or tokens[before - 1].segment != seg)
         ):
             near = analysis.ending.get(before, ())
+        elif after is None and before is None:
+            near = _neighbour_tags(tokens, index, analysis)  # `schlgrl, nd, 4k`
         else:
             continue
-        if any(h.category in _MINOR_WORDS for h in near):
+        if any(h.category in _SHORT_NUDITY_PERSONS for h in near):
             out.append(dataclasses.replace(hit, category="nudity"))
+    return out
+
+
+#: A tag next to a text-speak `nd` tag is read with it when it is this short
+#: (`schlgrl, nd`; not "kids at the lake, ND", the state).
+MAX_NEIGHBOUR_TAG_TOKENS = 2
+
+
+def _neighbour_tags(tokens: list[Token], index: int, analysis: Analysis) -> list[Hit]:
+    """The hits of the short tags right before and after token `index`."""
+    seg = tokens[index].segment
+    out: list[Hit] = []
+    for neighbour in (seg - 1, seg + 1):
+        members = [i for i, tok in enumerate(tokens) if tok.segment == neighbour]
+        if 0 < len(members) <= MAX_NEIGHBOUR_TAG_TOKENS:
+            out.extend(h for i in members for h in analysis.at.get(i, ()))
     return out
 
 
@@ -370,6 +405,68 @@ def _pupil_before(tokens: list[Token], index: int) -> bool:
     )
 
 
+#: A removal verb that undresses the person it takes ("strip the girl"); "strip
+#: the paint" takes a thing, "strip of land" no object at all.
+_STRIP_PREFIX = "strip"
+_STRIPPED = frozenset({"minor", "ambiguous_person", "teen", "minor_slang"})
+
+
+#: Words a "strip" that is a command may follow ("please strip", "how to strip");
+#: after any other word it is a noun ("comic strip", "strip of land").
+_BEFORE_COMMAND = frozenset(
+    {"please", "pls", "plz", "and", "then", "to", "now", "also", "just", "can",
+     "could", "would", "will", "should", "you", "i", "we", "lets", "let's", "me"}
+)  # fmt: skip
+#: Words that may follow the stripped person: "strip the kids beds" strips beds.
+_AFTER_STRIPPED = frozenset(
+    {"in", "on", "at", "from", "and", "for", "to", "this", "that", "here",
+     "there", "now", "please", "completely", "fully", "totally", "down", "bare",
+     "naked", "nude", "off"}
+)  # fmt: skip
+
+
+#: Pronouns a command "strip" may take ("strip her, she is 10").
+_STRIPPED_PRONOUNS = frozenset({"her", "him", "them"})
+
+
+def _strips_a_person(analysis: Analysis, verb: Hit) -> bool:
+    """Whether a command "strip" takes a person: right after it, after a
+    determiner or youth word, and not as the first word of a noun phrase ("strip
+    the kids beds")."""
+    tokens = analysis.tokens
+    seg = tokens[verb.first].segment
+    before = verb.first - 1
+    if (
+        before >= 0
+        and tokens[before].segment == seg
+        and tokens[before].form not in _BEFORE_COMMAND
+    ):
+        return False
+    start = verb.last + 1
+    if start < len(tokens) and tokens[start].form in _STRIPPED_PRONOUNS:
+        person_last = start
+    else:
+        if start < len(tokens) and tokens[start].form in _DETERMINERS:
+            start += 1
+        while analysis.find(start, start, seg, {"youth_adjective"}) is not None:
+            start += 1
+        person = analysis.find(start, start, seg, _STRIPPED)
+        if person is None:
+            return False
+        person_last = person.last
+    after = person_last + 1
+    if after < len(tokens) and tokens[after].form == "of":
+        return False  # "strip her of her title"
+    if (
+        after < len(tokens)
+        and tokens[after].segment == seg
+        and tokens[after].key is None
+        and tokens[after].form not in _AFTER_STRIPPED
+    ):
+        return False
+    return True
+
+
 def _clothing_rules(analysis: Analysis) -> list[Hit]:
     added: list[Hit] = []
     tokens = analysis.tokens
@@ -391,6 +488,9 @@ def _clothing_rules(analysis: Analysis) -> list[Hit]:
         )
         if garment is not None:
             added.append(_span("clothing_removal", verb, garment, tokens))
+        elif tokens[verb.first].form.startswith(_STRIP_PREFIX):
+            if _strips_a_person(analysis, verb):  # the person keeps its own hit
+                added.append(dataclasses.replace(verb, category="clothing_removal"))
     if analysis.has("removal_after"):
         for garment in analysis.of(*_GARMENTS):
             seg = tokens[garment.last].segment

@@ -29,6 +29,7 @@ a skeleton needs `MIN_SKELETON_CHARS` letters and a Metaphone code
 
 import functools
 import importlib.resources
+import re
 
 import jellyfish
 
@@ -36,6 +37,9 @@ SOUND_ALIKE_CATEGORIES = frozenset(
     {"minor", "nudity", "sexual", "minor_costume", "minor_slang", "teen",
      "ambiguous_person", "youth_adjective"}
 )  # fmt: skip
+#: Categories whose long words get the typo keys only (`lingeree`, `nudifyed`):
+#: their short words (`bra`, `thong`) have too many sound-alike neighbours.
+TYPO_ONLY_CATEGORIES = frozenset({"sexualised_clothing", "nudify", "clothing_removal"})
 #: Sound forms from this many letters (`nud` 3).
 MIN_SOUND_CHARS = 3
 #: Skeleton keys from this many letters (`chld` 4, `nkd` 3; `kd` is too short).
@@ -83,6 +87,7 @@ _SOUND_RULES = (
     ("y", "i"), ("c", "k"), ("\x00", "ch"), ("ir", "er"), ("ur", "er"),
 )  # fmt: skip
 _CONSONANTS = frozenset("bcdfghjklmnpqrstvwxz")
+_SILENT_H_RE = re.compile(r"([aeiou])h(?=[bcdfgjklmnpqrstvwxz])")
 _SKELETON_VOWELS = frozenset("aeiou")
 
 
@@ -92,6 +97,8 @@ def sound(form: str) -> str:
     out = form
     if len(out) > 3 and out[-1] == "e" and out[-2] in _CONSONANTS:
         out = out[:-1]  # a final silent e
+    if "h" in out[1:]:
+        out = _SILENT_H_RE.sub(r"\1", out)  # `nuhd`, `nahked`: an h after a vowel
     if len(out) > 2 and out[0] in _CONSONANTS and out[1] == "y" and out[2] in "aeiou":
         out = out[0] + out[2:]  # `nyood`: y gliding into the vowel
     for old, new in _SOUND_RULES:

@@ -55,6 +55,10 @@ _TOLERANT = frozenset(
     {"minor", "minor_slang", "teen", "youthful", "sexual", "nudity", "abuse_slang",
      "nudify", "clothing_removal", "youth_adjective"}
 )  # fmt: skip
+#: Words of these categories are not signal words but take the same tolerance:
+#: the youth words of a minor phrase (`littel girl`) and the units of an age
+#: (`11 yaers old`); the age rules still need the number and the person.
+_TOLERANT_GRAMMAR = frozenset({"youth_adjective", "age_unit"})
 #: Plural endings tried when a word is not found: (ending, replacement).
 _PLURALS = (
     ("ies", "y"),
@@ -506,9 +510,13 @@ class Lexicon:
                 word = plural if plural in self._tolerant else None
             if word is not None:
                 return word
-        elif len(form) > MIN_COLLAPSE_CHARS:
+        elif len(form) >= MIN_COLLAPSE_CHARS:
             word = self._collapsed.get(form)
-            if word is not None:
+            # five letters: a word of its own only (`litle`, `nekid`), not a
+            # glued phrase (`hoten` is not "hot teen")
+            if word is not None and (
+                len(form) > MIN_COLLAPSE_CHARS or word in self._english_terms
+            ):
                 return word
         if len(form) >= MIN_TRANSPOSE_CHARS:
             for i in range(len(form) - 1):
@@ -572,8 +580,15 @@ class Lexicon:
         for key, entries in self.singles.items():
             if key.endswith("*") or not key.isalpha():
                 continue
+            if any(e.flags & {"exact", "context"} for e in entries):
+                continue
+            if any(
+                e.lang in ("en", "und") and e.category in _TOLERANT_GRAMMAR
+                for e in entries
+            ):
+                tolerant.add(key)
             signal = [e for e in entries if e.category in SIGNAL_CATEGORIES]
-            if not signal or any(e.flags & {"exact", "context"} for e in entries):
+            if not signal:
                 continue
             if len(key) >= MIN_COMPOUND_PIECE_CHARS:
                 compound.add(key)
@@ -609,6 +624,20 @@ class Lexicon:
                 and not e.flags & {"exact", "context"}
             }
             if not categories:
+                if (
+                    len(key) >= _sound_alike.MIN_TYPO_WORD_CHARS
+                    and key.isalpha()
+                    and any(
+                        e.category in _sound_alike.TYPO_ONLY_CATEGORIES
+                        and e.lang in ("en", "und")
+                        and e.term == key
+                        and not e.flags & {"exact", "context"}
+                        for e in entries
+                    )
+                ):
+                    keyed.add(key)
+                    for typo in _sound_alike.typo_keys(key):
+                        typos.setdefault(typo, set()).add(("typo_only", key))
                 continue
             shape, heard, code = _sound_alike.keys(key)
             category = ",".join(sorted(categories))
