@@ -159,11 +159,26 @@ def reversed_views(
             start, end = match.span()
             word = match.group().strip(_EDGE_PUNCTUATION).lower()
             if word and not word[0].isspace() and reads_reversed(word):
-                where.extend(range(end - 1, start - 1, -1))
+                where.extend(_backwards(text, start, end))
             else:
                 where.extend(range(start, end))
         out.append(View("reversed", "".join(text[i] for i in where), tuple(where)))
     return out
+
+
+def _backwards(text: str, start: int, end: int) -> list[int]:
+    """The positions of the word text[start:end] last letter first, punctuation at
+    its edges kept in place (`lrig,` → `girl,`: the comma still ends the tag)."""
+    core_start, core_end = start, end
+    while core_start < core_end and text[core_start] in _EDGE_PUNCTUATION:
+        core_start += 1
+    while core_end > core_start and text[core_end - 1] in _EDGE_PUNCTUATION:
+        core_end -= 1
+    return [
+        *range(start, core_start),
+        *range(core_end - 1, core_start - 1, -1),
+        *range(core_end, end),
+    ]
 
 
 def _both_orders(name: str, flipped: str) -> list[View]:
@@ -176,7 +191,7 @@ def _both_orders(name: str, flipped: str) -> list[View]:
         if match.group()[0].isspace():
             words_where.extend(range(start, end))
         else:
-            words_where.extend(range(end - 1, start - 1, -1))
+            words_where.extend(_backwards(flipped, start, end))
     return [
         View(name, flipped, tuple(range(size))),
         View(name, flipped[::-1], tuple(range(size - 1, -1, -1))),
