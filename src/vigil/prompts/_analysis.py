@@ -55,6 +55,8 @@ _WORD_FLAGS = frozenset({"noun", "modifier", "context"})
 
 def analyse(tokens: list[Token], lexicon: Lexicon) -> Analysis:
     """Every hit in one field, after the rules above."""
+    if lexicon.rare_sound_alikes:
+        tokens = _rare_sound_alikes(tokens, lexicon)
     hits, languages, flagged = _look_up(tokens, lexicon)
     if not hits:
         return Analysis(tokens, hits)
@@ -89,6 +91,49 @@ def analyse(tokens: list[Token], lexicon: Lexicon) -> Analysis:
         return analysis
     kept = [h for h in hits if id(h) not in dropped] + added
     return Analysis(tokens, kept)
+
+
+#: The two kinds of signal word a block combines: a rare word that sounds like one
+#: kind is read only next to a word of the other (`noode kyd`, `nakkid childe`).
+_PERSON_KIND = frozenset(
+    {"minor", "ambiguous_person", "teen", "minor_slang", "youth_adjective",
+     "minor_costume", "school_minor"}
+)  # fmt: skip
+_CONTENT_KIND = frozenset(
+    {"nudity", "sexual", "sexualised_clothing", "nudify", "clothing_removal",
+     "underwear"}
+)  # fmt: skip
+#: Tokens looked at on each side of a rare sound-alike.
+RARE_SOUND_ALIKE_REACH_TOKENS = 1
+
+
+def _rare_sound_alikes(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
+    """The tokens, with each rare excluded word that sounds like a signal word
+    (`kyd`) read as that word where a neighbour in its phrase is a signal word of
+    the other kind; ordinary words (`knocked`) are never read so."""
+    table = lexicon.rare_sound_alikes
+    out = tokens
+    for index, token in enumerate(tokens):
+        if token.key is not None or token.form not in table:
+            continue
+        word, categories = table[token.form]
+        wanted = _CONTENT_KIND if categories & _PERSON_KIND else _PERSON_KIND
+        if not categories & (_PERSON_KIND | _CONTENT_KIND):
+            continue
+        low = max(0, index - RARE_SOUND_ALIKE_REACH_TOKENS)
+        high = min(len(tokens), index + RARE_SOUND_ALIKE_REACH_TOKENS + 1)
+        if any(
+            i != index
+            and tokens[i].segment == token.segment
+            and tokens[i].key is not None
+            and any(e.category in wanted for e in lexicon.entries(tokens[i].key))
+            for i in range(low, high)
+        ):
+            if out is tokens:
+                out = list(tokens)
+            out[index] = dataclasses.replace(token, key=word)
+            lexicon.sound_alike_forms.add(token.form)
+    return out
 
 
 #: Grammar words only English has among the lexicon's languages (not `a`, `in`

@@ -60,6 +60,7 @@ MAX_LENGTH_DIFFERENCE = 2
 #: have ordinary neighbours by the dozen (`naked`: baked, named, nakes).
 MIN_TYPO_WORD_CHARS = 8
 EXCLUSIONS_FILE = "sound-alike-exclusions.txt"
+RARE_MARK = "~"
 _VOWELS = frozenset("aeiouy")
 #: First letters that sound alike (`kyd`/`child` do not: c and k only as /k/).
 _FIRST_LETTER_CLASSES = ({"c", "k", "q"}, {"f", "p"}, {"s", "z", "c"}, {"j", "g"})
@@ -155,18 +156,34 @@ def first_letters_agree(typed: str, word: str) -> bool:
     )
 
 
+def one_slip(typed: str, word: str) -> bool:
+    """Whether `typed` is `word` with one letter added, dropped, changed or two
+    neighbours swapped (Damerau-Levenshtein distance 1)."""
+    return bool(jellyfish.damerau_levenshtein_distance(typed, word) <= 1)
+
+
 def vowel_count(form: str) -> int:
     return sum(1 for c in form if c in _VOWELS)
 
 
 @functools.lru_cache(maxsize=1)
-def exclusions() -> frozenset[str]:
-    """The packaged exclusions (one word a line, `#` comments)."""
+def _exclusion_lines() -> tuple[str, ...]:
     path = importlib.resources.files("vigil.prompts") / "lexicon" / EXCLUSIONS_FILE
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return frozenset()
-    return frozenset(
+        return ()
+    return tuple(
         line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"
     )
+
+
+def exclusions() -> frozenset[str]:
+    """The packaged exclusions (one word a line, `#` comments, `~` rare)."""
+    return frozenset(line.lstrip(RARE_MARK) for line in _exclusion_lines())
+
+
+def rare_exclusions() -> frozenset[str]:
+    """The exclusions rare in every dictionary that lists them (`kyd`): read as
+    a sound-alike only next to a signal word of the other kind."""
+    return frozenset(line[1:] for line in _exclusion_lines() if line[0] == RARE_MARK)

@@ -675,6 +675,27 @@ class Lexicon:
         self._sounds = _unambiguous(sounds)
         self._metaphones = _unambiguous(metaphones)
         self._excluded = _sound_alike.exclusions() | self.vocabulary
+        self.rare_sound_alikes = self._rare_sound_alikes()
+
+    def _rare_sound_alikes(self) -> dict[str, tuple[str, frozenset[str]]]:
+        """Rare excluded words (`kyd`, `childe`) that sound like a keyed word or
+        are one slip from it, with that word and its categories: `_analysis`
+        reads them only next to a signal word of the other kind."""
+        out: dict[str, tuple[str, frozenset[str]]] = {}
+        for form in _sound_alike.rare_exclusions() - self.vocabulary:
+            stem = form
+            word = self.sound_alike_word(form)
+            if word is None and form[-1] in "sz":
+                stem = form[:-1]
+                word = self.sound_alike_word(stem)
+            if word is None or not (
+                _sound_alike.sound(stem) == _sound_alike.sound(word)
+                or _sound_alike.one_slip(stem, word.rstrip("*"))
+            ):
+                continue
+            categories = frozenset(e.category for e in self.singles.get(word, ()))
+            out[form] = (word, categories)
+        return out
 
     def _typo(self, form: str) -> str | None:
         """A keyed word one letter added, dropped or changed away from `form`."""
