@@ -125,8 +125,7 @@ def _rare_sound_alikes(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
         if any(
             i != index
             and tokens[i].segment == token.segment
-            and tokens[i].key is not None
-            and any(e.category in wanted for e in lexicon.entries(tokens[i].key))
+            and any(e.category in wanted for e in lexicon.entries(tokens[i].key or ""))
             for i in range(low, high)
         ):
             if out is tokens:
