@@ -93,6 +93,12 @@ THIRD_ROUND: dict[str, list[tuple[str, Decision]]] = {
         ("JS 裸", BLOCK),  # Japanese schoolgirl abbreviation with a Japanese word
         ("JS code, nude colour palette", ALLOW),  # JavaScript
         ("bé gái 8 tuổi không mặc đồ", BLOCK),  # Vietnamese: not wearing clothes
+        ("ảnh nude em bé", BLOCK),  # its letters show Vietnamese: `em bé` is a baby
+        ("em be nude", ALLOW),  # folded, nothing shows Vietnamese: English `em be`
+        ("bé gái mầm non khỏa thân", BLOCK),  # `non` of preschool is no negation
+        ("con nít khỏa thân", BLOCK),
+        ("gadis cilik bugil", BLOCK),  # Indonesian: little girl
+        ("ちびっこ 裸", BLOCK),  # Japanese: little ones
     ],
     "rare dictionary words read next to a signal word of the other kind": [
         ("noode kyd", BLOCK),  # `kyd` is in the English list, as a subtitle typo

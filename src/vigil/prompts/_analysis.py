@@ -19,6 +19,7 @@ block or review) reads apart from how hits are found. Rules, in order:
 """
 
 import dataclasses
+import re
 import typing as t
 
 from vigil.prompts._ages import ages
@@ -53,11 +54,28 @@ _RULE_CATEGORIES = frozenset(
 _WORD_FLAGS = frozenset({"noun", "modifier", "context"})
 
 
-def analyse(tokens: list[Token], lexicon: Lexicon) -> Analysis:
-    """Every hit in one field, after the rules above."""
+#: Letters only Vietnamese writes (Latin Extended Additional: ả ạ ầ ế ộ ...; and
+#: ơ, ư): their tones and hooks are folded away before look-up, so a field
+#: with them is Vietnamese even where every word matched is also English.
+_VIETNAMESE_LETTERS_RE = re.compile("[\u1ea0-\u1ef9\u01a0\u01a1\u01af\u01b0]")
+
+
+def script_languages(text: str) -> frozenset[str]:
+    """Languages the letters of `text` show before folding (`ảnh` is Vietnamese)."""
+    if _VIETNAMESE_LETTERS_RE.search(text):
+        return frozenset({"vi"})
+    return frozenset()
+
+
+def analyse(
+    tokens: list[Token], lexicon: Lexicon, scripts: frozenset[str] = frozenset()
+) -> Analysis:
+    """Every hit in one field, after the rules above; `scripts` are languages
+    its letters show (`script_languages`), which confirm `context` terms."""
     if lexicon.rare_sound_alikes:
         tokens = _rare_sound_alikes(tokens, lexicon)
     hits, languages, flagged = _look_up(tokens, lexicon)
+    languages |= scripts
     if not hits:
         return Analysis(tokens, hits)
     if flagged and not languages:  # `context` terms need a word that is not English

@@ -299,7 +299,8 @@ class PromptFilter:
         tokens = join_fragments(
             tokens, lexicon.fragment_word, lexicon.is_signal, lexicon.fragment_starts
         )
-        return _analysis.analyse(tokens, self.lexicon)
+        scripts = frozenset() if text.isascii() else _analysis.script_languages(text)
+        return _analysis.analyse(tokens, self.lexicon, scripts)
 
 
 _DEFAULTS: dict[tuple[tuple[tuple[str, int, int], ...], bool], PromptFilter] = {}
