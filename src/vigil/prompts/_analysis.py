@@ -104,7 +104,7 @@ def analyse(
     added += ages(analysis)
     added += _furry_minors(analysis)
     added += _before_puberty(analysis)
-    added += _short_nudity(analysis)
+    added += _short_nudity(analysis, added)
     if not added and not dropped:
         return analysis
     kept = [h for h in hits if id(h) not in dropped] + added
@@ -329,11 +329,12 @@ _MINOR_WORDS = frozenset({"minor", "minor_slang", "ambiguous_person", "teen"})
 _SHORT_NUDITY_PERSONS = _MINOR_WORDS | {"minor_costume"}
 
 
-def _short_nudity(analysis: Analysis) -> list[Hit]:
+def _short_nudity(analysis: Analysis, added: list[Hit]) -> list[Hit]:
     """Text-speak `nd` is nude right before a minor word at the start of a phrase
-    (`nd chld`, `pic of a nd kd`), right after one at its end (`chld nd`), or as
+    (`nd chld`, `pic of a nd kd`), right after one that starts it at its end
+    (`chld nd`, `lttl grl nd`), or as
     a tag of its own in a field with one (`schlgrl, nd, 4k`); between two words
-    it is `and`."""
+    it is `and`. `added` are the minors the rules before made (`lttl grl`)."""
     tokens = analysis.tokens
     out: list[Hit] = []
     for hit in analysis.of("nudity_short"):
@@ -346,13 +347,22 @@ def _short_nudity(analysis: Analysis) -> list[Hit]:
         if after is not None and (
             before is None or tokens[before].form in _BEFORE_SHORT_NUDITY
         ):
-            near = analysis.at.get(after, ())
-        elif (
-            after is None
-            and before is not None
-            and (before == 0 or tokens[before - 1].segment != seg)
-        ):
-            near = analysis.ending.get(before, ())
+            near = [
+                *analysis.at.get(after, ()),
+                *(h for h in added if h.first == after),
+            ]
+        elif after is None and before is not None:
+            near = [  # `chld nd`, `lttl grl nd`, `pic of a kd nd`
+                h
+                for h in [
+                    *analysis.ending.get(before, ()),
+                    *(h for h in added if h.last == before),
+                ]
+                if all(
+                    tokens[i].segment != seg or tokens[i].form in _BEFORE_SHORT_NUDITY
+                    for i in range(h.first)
+                )
+            ]
         elif after is None and before is None:
             near = _neighbour_tags(tokens, index, analysis)  # `schlgrl, nd, 4k`
         else:

@@ -99,6 +99,15 @@ MIN_FRAGMENT_TARGET_CHARS = 5
 #: Only words this long are turned back alone among words read as typed (`dlihc`,
 #: `edun`; `oda` is too short to be anything but a word).
 MIN_SELECTIVE_REVERSED_CHARS = 4
+#: English words the rules read with a signal word (garments, ages, school,
+#: youth, removal verbs) are turned back too in a field that has a reversed
+#: signal word (`draw a dlihc with no sehtolc`); not those whose reversal is a
+#: dictionary word itself (`strips`/spirts, `shorts`/German strohs).
+_REVERSED_RULE_CATEGORIES = frozenset(
+    {"clothing", "clothing_all", "age_unit", "age_old", "youth_adjective",
+     "school_minor", "school_teen", "removal_verb", "removal_after", "grade"}
+)  # fmt: skip
+_REVERSED_RULE_EXCLUDED = frozenset({"strips", "shorts"})
 #: Arabic proclitics (and, so, with, like, for, the) tried off the front of an
 #: unknown Arabic word, longest first; the rest must keep this many letters.
 ARABIC_PROCLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ك", "ل")
@@ -260,6 +269,17 @@ class Lexicon:
             for k in self._signal_words
             if len(k) >= MIN_REVERSED_CHARS and k.isalpha() and k[::-1] != k
         )
+        self._reversed_rule_words = frozenset(
+            k[::-1]
+            for k, es in self.singles.items()
+            if len(k) >= MIN_SELECTIVE_REVERSED_CHARS
+            and k.isalpha()
+            and k[::-1] != k
+            and k not in _REVERSED_RULE_EXCLUDED
+            and any(
+                e.category in _REVERSED_RULE_CATEGORIES and e.lang == "en" for e in es
+            )
+        )
         cjk_terms = frozenset(k for k in self.singles if has_cjk(k))
         self.cjk = CjkTerms(cjk_terms, max(map(len, cjk_terms), default=0))
         # What the matcher needs per word and per phrase, precomputed: the entries
@@ -335,7 +355,7 @@ class Lexicon:
         lexicon knows as typed (Turkish `oda` is a room, not `ado` reversed)."""
         if form in self.vocabulary:
             return False
-        if form in self._reversed_signals:
+        if form in self._reversed_signals or form in self._reversed_rule_words:
             return len(form) >= MIN_SELECTIVE_REVERSED_CHARS
         return form[-1].isdecimal() and _REVERSED_AGE_RE.match(form) is not None
 
