@@ -450,6 +450,8 @@ def _adjectives(analysis: Analysis, dropped: set[int]) -> list[Hit]:
                 added.append(_span(category, school, person, tokens))
             elif _pupil_before(tokens, school.first):
                 added.append(dataclasses.replace(school, category=category))
+            elif (pupil := _person_at_school(analysis, school)) is not None:
+                added.append(_span(category, pupil, school, tokens))
     return added
 
 
@@ -461,6 +463,31 @@ _PUPIL_VERBS = frozenset(
     {"is", "was", "are", "were", "still", "goes", "go", "going", "went", "now",
      "currently", "she's", "he's", "shes", "hes", "attends", "attending"}
 )  # fmt: skip
+
+
+#: `girl in primary school`, Arabic `بنت في المدرسة الابتدائية`: a girl, boy,
+#: child or teen right before a school level, or one preposition before it ("a
+#: teacher in primary school" is a person word the rule does not take).
+_AT_SCHOOL_PERSONS = frozenset({"ambiguous_person", "minor", "teen"})
+_AT_SCHOOL_PREPOSITIONS = frozenset({"in", "at", "from", "في", "من", "di", "dari"})
+
+
+def _person_at_school(analysis: Analysis, school: Hit) -> Hit | None:
+    tokens = analysis.tokens
+    seg = tokens[school.first].segment
+    before = school.first - 1
+    if before >= 0 and tokens[before].form in _AT_SCHOOL_PREPOSITIONS:
+        before -= 1
+    if before < 0 or tokens[before].segment != seg:
+        return None
+    return next(
+        (
+            h
+            for h in analysis.ending.get(before, ())
+            if h.category in _AT_SCHOOL_PERSONS
+        ),
+        None,
+    )
 
 
 def _pupil_before(tokens: list[Token], index: int) -> bool:
@@ -499,6 +526,7 @@ _AFTER_STRIPPED = frozenset(
 
 #: Pronouns a command "strip" may take ("strip her, she is 10").
 _STRIPPED_PRONOUNS = frozenset({"her", "him", "them"})
+_GARMENTS = frozenset({"clothing", "clothing_all"})
 
 
 def _strips_a_person(analysis: Analysis, verb: Hit) -> bool:
@@ -528,7 +556,11 @@ def _strips_a_person(analysis: Analysis, verb: Hit) -> bool:
         person_last = person.last
     after = person_last + 1
     if after < len(tokens) and tokens[after].form == "of":
-        return False  # "strip her of her title"
+        # "strip her of her title"; "strip the girl of her clothes" undresses
+        return (
+            analysis.find(after + 1, after + CLOTHING_REACH_TOKENS, seg, _GARMENTS)
+            is not None
+        )
     if (
         after < len(tokens)
         and tokens[after].segment == seg
