@@ -86,6 +86,10 @@ def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
     grade = analysis.find(number.last + 1, number.last + 1, seg, {"grade"})
     if grade is not None:
         out.append(_grade(number.first, grade.last, value))
+    if number.category == "ordinal":
+        in_year = _in_her_year(analysis, number)
+        if in_year is not None:
+            out.append(in_year)
     grade = analysis.find_before(number.first - 1, number.first - 1, seg, {"grade"})
     if grade is not None:
         out.append(_grade(grade.first, number.last, value))
@@ -106,6 +110,36 @@ def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
                 value = min(value + UK_YEAR_TO_AGE, ADULT_AGE_YEARS - 1)
             out.append(_Age(stated, number.last, value, False))
     return out
+
+
+#: `in her tenth year`: one's Nth year is age N-1. Read only where the phrase
+#: ends, or goes on with "of life" or a sexual term ("in her tenth year at the
+#: firm" is a career).
+_IN_YEAR_PRONOUNS = frozenset({"her", "his", "their"})
+_OF_LIFE = ("of", "life")
+
+
+def _in_her_year(analysis: Analysis, ordinal: Hit) -> _Age | None:
+    tokens = analysis.tokens
+    seg = tokens[ordinal.first].segment
+    start = ordinal.first - 2
+    if start < 0 or any(tokens[i].segment != seg for i in (start, start + 1)):
+        return None
+    if tokens[start].form != "in" or tokens[start + 1].form not in _IN_YEAR_PRONOUNS:
+        return None
+    unit = analysis.find(ordinal.last + 1, ordinal.last + 1, seg, {"age_unit"})
+    if unit is None or unit.value not in (None, 1) or unit.first != unit.last:
+        return None
+    last = unit.last
+    following = last + 1
+    forms = tuple(tok.form for tok in tokens[following : following + 2])
+    if forms == _OF_LIFE and tokens[following + 1].segment == seg:
+        last = following + 1
+    elif following < len(tokens) and tokens[following].segment == seg:
+        after = analysis.at.get(following, [])
+        if not any(h.category in _AFTER_BARE_AGE for h in after):
+            return None
+    return _Age(start, last, (ordinal.value or 1) - 1, False)
 
 
 #: English school years (`she's in year 8`): year N is ages N+4 to N+5; year 13
