@@ -53,7 +53,9 @@ def ages(analysis: Analysis) -> list[Hit]:
         claimed.update(range(first, last + 1))
         start, end = tokens[first].start, tokens[last].end
         words = " ".join(tok.form for tok in tokens[first : last + 1])
-        category = "adult" if years >= ADULT_AGE_YEARS else age.category
+        category = age.category
+        if years >= ADULT_AGE_YEARS and category != CEILING:
+            category = "adult"
         added.append(Hit(category, words, start, end, first, last, value=years))
     return added
 
@@ -72,6 +74,9 @@ def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
     value = number.value or 0
     out: list[_Age] = []
     if number.category == "number":
+        ceiling = _ceiling(analysis, number)
+        if ceiling is not None:
+            return [ceiling]
         unit = analysis.find(number.last + 1, number.last + 1, seg, {"age_unit"})
         if unit is not None:
             old = analysis.find(unit.last + 1, unit.last + 1, seg, {"age_old"})
@@ -110,6 +115,32 @@ def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
                 value = min(value + UK_YEAR_TO_AGE, ADULT_AGE_YEARS - 1)
             out.append(_Age(stated, number.last, value, False))
     return out
+
+
+#: `older than 12`, `over 12 years old`: an age as a bound, category `age_ceiling`
+#: (the filter reads one in the negative prompt: everyone older is banned).
+CEILING = "age_ceiling"
+_CEILING_WORDS = (("older", "than"), ("over",), ("above",), ("aged", "over"))
+
+
+def _ceiling(analysis: Analysis, number: Hit) -> _Age | None:
+    tokens = analysis.tokens
+    seg = tokens[number.first].segment
+    for words in _CEILING_WORDS:
+        start = number.first - len(words)
+        if start < 0 or any(
+            tokens[i].segment != seg for i in range(start, number.first)
+        ):
+            continue
+        if tuple(tok.form for tok in tokens[start : number.first]) != words:
+            continue
+        last = number.last
+        unit = analysis.find(last + 1, last + 1, seg, {"age_unit"})
+        if unit is not None:
+            old = analysis.find(unit.last + 1, unit.last + 1, seg, {"age_old"})
+            last = old.last if old is not None else unit.last
+        return _Age(start, last, number.value or 0, False, CEILING)
+    return None
 
 
 #: `in her tenth year`: one's Nth year is age N-1. Read only where the phrase

@@ -25,7 +25,7 @@ import pathlib
 import threading
 import typing as t
 
-from vigil.prompts import _analysis, arithmetic, syntax, views
+from vigil.prompts import _ages, _analysis, arithmetic, syntax, views
 from vigil.prompts._hits import Analysis, Hit
 from vigil.prompts.lexicon import Lexicon, builtin, builtin_entries, load_file
 from vigil.prompts.normalise import join_fragments, tokenise
@@ -347,7 +347,7 @@ def _decide(
     if prompt.by_category.keys().isdisjoint(_PERSONS):
         if not prompt.by_category.keys().isdisjoint(_SEXUAL):
             rule.level = SEXUAL_ONLY_LEVEL
-            excluded = negative.of("adult") if negative is not None else []
+            excluded = _excluded_adults(negative)
             if excluded and not prompt.of("adult"):
                 # `nude`, negative `adult, mature`: adulthood banned, nobody stated
                 rule.used.extend(excluded)
@@ -365,7 +365,7 @@ def _decide(
     costume = of("minor_costume")
     minors = list(of("minor", "minor_slang", "age")) + (costume if not adult else [])
     teens = of("teen") + (costume if adult else [])
-    excluded_adult = negative.of("adult") if negative is not None else []
+    excluded_adult = _excluded_adults(negative)
     if excluded_adult and not adult:
         # `girl` or `teen` with adulthood banned in the negative prompt ("adult,
         # mature"): the request is for someone under age; with adulthood itself
@@ -381,7 +381,7 @@ def _decide(
     negative_adult: list[Hit] = []
     if negative is not None:
         garments = _bare_tags(negative, negative.of(*_NEGATIVE_GARMENTS), fillers)
-        negative_adult = negative.of("adult")
+        negative_adult = _excluded_adults(negative)
     strong_garments = bool(garments) and (
         any(h.category in ("clothing_all", "censor") for h in garments)
         or len({h.term for h in garments}) >= NEGATIVE_GARMENTS_STRONG
@@ -455,6 +455,17 @@ def _decide(
     return rule
 
 
+def _excluded_adults(negative: Analysis | None) -> list[Hit]:
+    """The adult terms of the negative prompt, and the ages it bans everyone
+    above when under 18 (`older than 12`: only those up to 12 are left)."""
+    if negative is None:
+        return []
+    ceilings = [
+        h for h in negative.of(_ages.CEILING) if (h.value or 0) < _ages.ADULT_AGE_YEARS
+    ]
+    return [*negative.of("adult"), *ceilings]
+
+
 def _adulthood_excluded(
     excluded: t.Sequence[Hit], negative: Analysis | None, fillers: t.Container[str]
 ) -> bool:
@@ -464,7 +475,11 @@ def _adulthood_excluded(
     `ADULTHOOD_EXCLUSIONS` distinct terms of `_ADULTHOOD_TERMS` ("woman, man"; not
     "woman" alone or "mature", which may only ask for a younger adult)."""
     terms = {hit.term for hit in excluded}
-    itself = [hit for hit in excluded if hit.term in _ADULTHOOD_ITSELF]
+    itself = [
+        hit
+        for hit in excluded
+        if hit.term in _ADULTHOOD_ITSELF or hit.category == _ages.CEILING
+    ]
     if itself and negative is not None and _bare_tags(negative, itself, fillers):
         return True
     return len(terms & _ADULTHOOD_TERMS) >= ADULTHOOD_EXCLUSIONS

@@ -74,6 +74,8 @@ _TURNED_TABLE = str.maketrans(
 _MIRRORED_TABLE = str.maketrans(
     {**_MIRRORED_ASCII, **_MIRRORED_ONLY, **_MIRRORED_BORROWED}
 )
+_TURNED_ONLY_TABLE = str.maketrans({**_TURNED_ONLY, **_TURNED_DIGITS})
+_MIRRORED_ONLY_TABLE = str.maketrans({**_MIRRORED_ONLY, **_MIRRORED_BORROWED})
 _TURNED_KEYS = frozenset(_TURNED_ONLY) | frozenset(_TURNED_DIGITS)
 # Cyrillic capitals И and Я are Russian letters: they count as mirrored only in a
 # text without other Cyrillic letters (see `views`).
@@ -135,12 +137,17 @@ def views(text: str) -> list[View]:
                 if script == "CYRILLIC" and char not in _CYRILLIC_LOOKALIKE_MIRRORS:
                     cyrillic = True
     out: list[View] = []
+    size = range(len(text))
     if turned >= MIN_TURNED_LETTERS:
         out.extend(_both_orders("upside_down", text.translate(_TURNED_TABLE)))
+        # a few turned letters among plain ones (`nuqǝ`): only those folded
+        out.append(View("upside_down", text.translate(_TURNED_ONLY_TABLE), (*size,)))
     if not cyrillic:
         mirrored += cyrillic_mirrors
     if mirrored >= MIN_MIRRORED_LETTERS:
         out.extend(_both_orders("mirrored", text.translate(_MIRRORED_TABLE)))
+        # `ᴎude ɔhild`: mirrored letters among plain ones, `d` left a `d`
+        out.append(View("mirrored", text.translate(_MIRRORED_ONLY_TABLE), (*size,)))
     if foreign >= MIN_TRANSLITERATED_LETTERS:
         out.append(transliterated(text))
     return out
