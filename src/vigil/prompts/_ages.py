@@ -77,6 +77,9 @@ def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
         ceiling = _ceiling(analysis, number)
         if ceiling is not None:
             return [ceiling]
+        approximate = _approximate(analysis, number)
+        if approximate is not None:
+            out.append(approximate)
         unit = analysis.find(number.last + 1, number.last + 1, seg, {"age_unit"})
         if unit is not None:
             old = analysis.find(unit.last + 1, unit.last + 1, seg, {"age_old"})
@@ -141,6 +144,59 @@ def _ceiling(analysis: Analysis, number: Hit) -> _Age | None:
             last = old.last if old is not None else unit.last
         return _Age(start, last, number.value or 0, False, CEILING)
     return None
+
+
+#: `girl under 10`, `boy about 9`, `nearly ten years old`: an age given as a
+#: bound or a guess. Below-words give the oldest age left (`under 10` is 9);
+#: both need a person word in reach, and the number must end its phrase or be
+#: followed by an age unit or a sexual term ("nude, under 10 minutes" is no age).
+_BELOW_WORDS = (
+    ("under",), ("below",), ("younger", "than"), ("less", "than"), ("not", "yet"),
+    ("aged", "under"), ("age", "under"), ("just", "under"),
+)  # fmt: skip
+_ABOUT_WORDS = (
+    ("about",), ("around",), ("approximately",), ("approx",), ("roughly",),
+    ("almost",), ("nearly",), ("circa",), ("aged", "about"), ("aged", "around"),
+)  # fmt: skip
+
+
+def _approximate(analysis: Analysis, number: Hit) -> _Age | None:
+    tokens = analysis.tokens
+    seg = tokens[number.first].segment
+    offset = None
+    for words, below in [
+        *((w, 1) for w in _BELOW_WORDS),
+        *((w, 0) for w in _ABOUT_WORDS),
+    ]:
+        start = number.first - len(words)
+        if start < 0 or any(
+            tokens[i].segment != seg for i in range(start, number.first)
+        ):
+            continue
+        if tuple(tok.form for tok in tokens[start : number.first]) == words:
+            offset = below
+            break
+    if offset is None:
+        return None
+    last = number.last
+    unit = analysis.find(last + 1, last + 1, seg, {"age_unit"})
+    if unit is not None:
+        if unit.value not in (None, 1):
+            return None  # `under 6 months`: an infant either way, left to the unit
+        old = analysis.find(unit.last + 1, unit.last + 1, seg, {"age_old"})
+        last = old.last if old is not None else unit.last
+    elif last + 1 < len(tokens) and tokens[last + 1].segment == seg:
+        after = analysis.at.get(last + 1, [])
+        if not any(h.category in _AFTER_BARE_AGE for h in after):
+            return None
+    person = _nearest(analysis, start, last, PERSONS)
+    thing = _nearest(analysis, start, last, {"object"})
+    if person is None or (thing is not None and thing < person):
+        return None
+    years = max((number.value or 0) - offset, 0)
+    if offset and years >= ADULT_AGE_YEARS:
+        return None  # `under 30` takes in minors and adults alike
+    return _Age(start, last, years, False)
 
 
 #: `in her tenth year`: one's Nth year is age N-1. Read only where the phrase

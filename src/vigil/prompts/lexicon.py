@@ -385,9 +385,16 @@ class Lexicon:
         readings = [form]
         if not form.isascii():
             readings.append(latin_lookalike(form))
+        starred: list[str] = []
         for reading in list(readings):
             readings.extend(leet_forms(reading))
-            readings.extend(wildcard_forms(reading))
+            starred.extend(wildcard_forms(reading))
+        # a censoring star hides a word worth hiding: `n*de` is nude, not node
+        for reading in starred:
+            word = self._word(reading)
+            if word is not None and self.is_signal(word):
+                return (word,)
+        readings.extend(starred)
         for reading in readings[1:]:
             word = self._word(reading)
             if word is not None:
