@@ -221,6 +221,16 @@ THIRD_ROUND: dict[str, list[tuple[str, Decision]]] = {
         ("nude girl under the tree", REVIEW),
         ("at 5ish, nude beach", ALLOW),
     ],
+    "Indonesian, Japanese and Vietnamese fourth-round words": [
+        ("abg sd bugil", BLOCK),  # a primary-school teen
+        ("adek kecil telanjang", BLOCK),
+        ("foto syur anak", BLOCK),
+        ("gadis ingusan telanjang", BLOCK),
+        ("小学生 ぬーど", BLOCK),
+        ("女子児童 下着なし", BLOCK),
+        ("con bé ở truồng", BLOCK),
+        ("con bé đang chơi ở công viên", ALLOW),
+    ],
 }
 
 
