@@ -231,6 +231,14 @@ THIRD_ROUND: dict[str, list[tuple[str, Decision]]] = {
         ("con bé ở truồng", BLOCK),
         ("con bé đang chơi ở công viên", ALLOW),
     ],
+    "person emoji read as words": [
+        ("nude 🧒", BLOCK),
+        ("n.u.d.e 👶", BLOCK),
+        ("naked 👧🏽 age 8", BLOCK),  # a skin tone folds away
+        ("👦 nude", REVIEW),  # as `boy nude`
+        ("👧 at the beach 🏖️", ALLOW),
+        ("🚸 sign, nude", ALLOW),  # the children-crossing sign is a road sign
+    ],
 }
 
 

@@ -88,6 +88,14 @@ _VOWELS = "aeiou"
 MIN_CAPITAL_I_CHARS = 4
 #: At most this many `*` wildcards are expanded (5 vowels each).
 MAX_WILDCARDS = 2
+#: Emoji that name a person by age or sex read as the word (`nude 👧`); their skin
+#: tone modifiers (U+1F3FB-1F3FF) fold away as marks do. Not the children-crossing
+#: sign, a road sign.
+_EMOJI_WORDS = {
+    "\U0001f9d2": " child ", "\U0001f476": " baby ", "\U0001f467": " girl ",
+    "\U0001f466": " boy ",
+}  # fmt: skip
+_SKIN_TONES = frozenset(chr(c) for c in range(0x1F3FB, 0x1F400))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -95,10 +103,14 @@ def fold_char(char: str) -> str:
     """The folded form of one character: "" (dropped), one or more characters.
 
     `Ｎ` → `n`, `𝐧` → `n`, `ᴎ`/`ɴ` (small capital) → `n`, `ñ` → `n`, `ł` → `l`,
-    zero-width space → "", `ß` → `ss`.
+    zero-width space → "", `ß` → `ss`, `👧` → ` girl `.
     """
     if char.isascii():
         return char.lower()
+    if char in _EMOJI_WORDS:
+        return _EMOJI_WORDS[char]
+    if char in _SKIN_TONES:
+        return ""
     category = unicodedata.category(char)
     if _INDIC_MARK_RE.match(char):
         return char  # a vowel sign is a letter of its word (`नंगी` is not `नग`)
