@@ -80,7 +80,10 @@ def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
         approximate = _approximate(analysis, number)
         if approximate is not None:
             out.append(approximate)
-        unit = analysis.find(number.last + 1, number.last + 1, seg, {"age_unit"})
+        at = number.last + 1
+        if tuple(tok.form for tok in tokens[at : at + 3]) == _AND_A_HALF:
+            at += 3  # `3 and a half years old`
+        unit = analysis.find(at, at, seg, {"age_unit"})
         if unit is not None:
             old = analysis.find(unit.last + 1, unit.last + 1, seg, {"age_old"})
             last = old.last if old is not None else unit.last
@@ -321,6 +324,9 @@ _AFTER_BARE_AGE = frozenset(
 )
 
 
+_AND_A_HALF = ("and", "a", "half")
+
+
 def _bare_age(analysis: Analysis, number: Hit) -> bool:
     """`girl, 12` or `girl 12` at the end of a phrase, or `girl 12 nude`: a bare
     number right after a person word (or after the person and `of`: `girl of 8`),
@@ -338,6 +344,8 @@ def _bare_age(analysis: Analysis, number: Hit) -> bool:
         and tokens[before].segment == tokens[index].segment
     ):
         before -= 1  # `a girl of 8`
+    if tuple(tok.form for tok in tokens[following : following + 3]) == _AND_A_HALF:
+        following += 3  # `girl, 11 and a half`
     if following < len(tokens) and tokens[following].segment == tokens[index].segment:
         after = analysis.at.get(following, [])
         if not any(h.category in _AFTER_BARE_AGE for h in after):
