@@ -585,6 +585,15 @@ def _clothing_rules(analysis: Analysis) -> list[Hit]:
             )
             if garment is not None:
                 added.append(_span("nudity", negation, garment, tokens))
+                continue
+            piece = analysis.find(  # `without his shorts`: partly bare
+                negation.last + 1,
+                negation.last + CLOTHING_REACH_TOKENS,
+                seg,
+                {"clothing"},
+            )
+            if piece is not None:
+                added.append(_span("exposure", negation, piece, tokens))
     for verb in analysis.of("removal_verb"):
         seg = tokens[verb.last].segment
         garment = analysis.find(
