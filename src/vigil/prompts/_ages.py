@@ -83,10 +83,9 @@ def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
         at = number.last + 1
         if tuple(tok.form for tok in tokens[at : at + 3]) == _AND_A_HALF:
             at += 3  # `3 and a half years old`
-        unit = analysis.find(at, at, seg, {"age_unit"})
-        if unit is not None:
-            old = analysis.find(unit.last + 1, unit.last + 1, seg, {"age_old"})
-            last = old.last if old is not None else unit.last
+        found = _unit_at(analysis, at, seg)
+        if found is not None:
+            unit, last = found
             years = value // unit.value if unit.value else value
             out.append(_Age(number.first, last, years, True))
         prefix = analysis.find_before(
@@ -130,23 +129,39 @@ _CEILING_WORDS = (("older", "than"), ("over",), ("above",), ("aged", "over"))
 
 
 def _ceiling(analysis: Analysis, number: Hit) -> _Age | None:
+    seg = analysis.tokens[number.first].segment
+    before = _words_before(analysis, number.first, _CEILING_WORDS)
+    if before is None:
+        return None
+    found = _unit_at(analysis, number.last + 1, seg)
+    last = found[1] if found is not None else number.last
+    return _Age(before[0], last, number.value or 0, False, CEILING)
+
+
+def _words_before(
+    analysis: Analysis, index: int, options: t.Sequence[tuple[str, ...]]
+) -> tuple[int, int] | None:
+    """Where the first of `options` (word sequences) typed right before token
+    `index`, in its phrase, starts, and which option it is."""
     tokens = analysis.tokens
-    seg = tokens[number.first].segment
-    for words in _CEILING_WORDS:
-        start = number.first - len(words)
-        if start < 0 or any(
-            tokens[i].segment != seg for i in range(start, number.first)
-        ):
+    seg = tokens[index].segment
+    for which, words in enumerate(options):
+        start = index - len(words)
+        if start < 0 or any(tokens[i].segment != seg for i in range(start, index)):
             continue
-        if tuple(tok.form for tok in tokens[start : number.first]) != words:
-            continue
-        last = number.last
-        unit = analysis.find(last + 1, last + 1, seg, {"age_unit"})
-        if unit is not None:
-            old = analysis.find(unit.last + 1, unit.last + 1, seg, {"age_old"})
-            last = old.last if old is not None else unit.last
-        return _Age(start, last, number.value or 0, False, CEILING)
+        if tuple(tok.form for tok in tokens[start:index]) == words:
+            return start, which
     return None
+
+
+def _unit_at(analysis: Analysis, index: int, seg: int) -> tuple[Hit, int] | None:
+    """The age unit at token `index` and where it ends, with an `old` after it
+    (`years old`)."""
+    unit = analysis.find(index, index, seg, {"age_unit"})
+    if unit is None:
+        return None
+    old = analysis.find(unit.last + 1, unit.last + 1, seg, {"age_old"})
+    return unit, old.last if old is not None else unit.last
 
 
 #: `girl under 10`, `boy about 9`, `nearly ten years old`: an age given as a
@@ -161,33 +176,23 @@ _ABOUT_WORDS = (
     ("about",), ("around",), ("approximately",), ("approx",), ("roughly",),
     ("almost",), ("nearly",), ("circa",), ("aged", "about"), ("aged", "around"),
 )  # fmt: skip
+_BOUND_WORDS = _BELOW_WORDS + _ABOUT_WORDS
 
 
 def _approximate(analysis: Analysis, number: Hit) -> _Age | None:
     tokens = analysis.tokens
     seg = tokens[number.first].segment
-    offset = None
-    for words, below in [
-        *((w, 1) for w in _BELOW_WORDS),
-        *((w, 0) for w in _ABOUT_WORDS),
-    ]:
-        start = number.first - len(words)
-        if start < 0 or any(
-            tokens[i].segment != seg for i in range(start, number.first)
-        ):
-            continue
-        if tuple(tok.form for tok in tokens[start : number.first]) == words:
-            offset = below
-            break
-    if offset is None:
+    before = _words_before(analysis, number.first, _BOUND_WORDS)
+    if before is None:
         return None
+    start = before[0]
+    offset = 1 if before[1] < len(_BELOW_WORDS) else 0
     last = number.last
-    unit = analysis.find(last + 1, last + 1, seg, {"age_unit"})
-    if unit is not None:
-        if unit.value not in (None, 1):
+    found = _unit_at(analysis, last + 1, seg)
+    if found is not None:
+        if found[0].value not in (None, 1):
             return None  # `under 6 months`: an infant either way, left to the unit
-        old = analysis.find(unit.last + 1, unit.last + 1, seg, {"age_old"})
-        last = old.last if old is not None else unit.last
+        last = found[1]
     elif last + 1 < len(tokens) and tokens[last + 1].segment == seg:
         after = analysis.at.get(last + 1, [])
         if not any(h.category in _AFTER_BARE_AGE for h in after):

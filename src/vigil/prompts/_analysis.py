@@ -526,7 +526,6 @@ _AFTER_STRIPPED = frozenset(
 
 #: Pronouns a command "strip" may take ("strip her, she is 10").
 _STRIPPED_PRONOUNS = frozenset({"her", "him", "them"})
-_GARMENTS = frozenset({"clothing", "clothing_all"})
 
 
 def _strips_a_person(analysis: Analysis, verb: Hit) -> bool:

@@ -378,10 +378,9 @@ def _decide(
     youthful = of("youthful")
     ambiguous = of("ambiguous_person")
     garments: list[Hit] = []
-    negative_adult: list[Hit] = []
+    negative_adult = excluded_adult
     if negative is not None:
         garments = _bare_tags(negative, negative.of(*_NEGATIVE_GARMENTS), fillers)
-        negative_adult = _excluded_adults(negative)
     strong_garments = bool(garments) and (
         any(h.category in ("clothing_all", "censor") for h in garments)
         or len({h.term for h in garments}) >= NEGATIVE_GARMENTS_STRONG
