@@ -80,6 +80,10 @@ def analyse(
         return Analysis(tokens, hits)
     if flagged and not languages:  # `context` terms need a word that is not English
         hits = [h for h in hits if "context" not in h.flags]
+    elif flagged and "vi" in scripts:
+        # a Vietnamese field keeps only `context` terms of its own languages: the
+        # French `nu` is not the Vietnamese `nữ` folded (`trẻ em nữ`, girls)
+        hits = [h for h in hits if "context" not in h.flags or h.lang in languages]
     if languages and lexicon.sound_alike_forms and not _reads_english(tokens):
         # sound-alike keys are English: Polish "siatce" is not "shotas"; a field
         # with English grammar words keeps them ("erotik foto of a yung chylde")
@@ -132,9 +136,12 @@ def _rare_sound_alikes(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
     table = lexicon.rare_sound_alikes
     out = tokens
     for index, token in enumerate(tokens):
-        if token.key is not None or token.form not in table:
+        if token.key is not None:
             continue
-        word, categories = table[token.form]
+        found = table.get(token.form) or _rare_plural(token.form, table)
+        if found is None:
+            continue
+        word, categories = found
         wanted = _CONTENT_KIND if categories & _PERSON_KIND else _PERSON_KIND
         if not categories & (_PERSON_KIND | _CONTENT_KIND):
             continue
@@ -151,6 +158,18 @@ def _rare_sound_alikes(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
             out[index] = dataclasses.replace(token, key=word)
             lexicon.sound_alike_forms.add(token.form)
     return out
+
+
+#: A rare sound-alike is read in the plural from this many letters (`kyds`).
+MIN_RARE_PLURAL_CHARS = 4
+
+
+def _rare_plural(
+    form: str, table: dict[str, tuple[str, frozenset[str]]]
+) -> tuple[str, frozenset[str]] | None:
+    if len(form) < MIN_RARE_PLURAL_CHARS or form[-1] not in "sz":
+        return None
+    return table.get(form[:-1])
 
 
 #: Grammar words only English has among the lexicon's languages (not `a`, `in`
