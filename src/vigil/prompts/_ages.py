@@ -106,7 +106,7 @@ def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
     if (
         not out
         and number.category == "number"
-        and tokens[number.first].form.isdecimal()
+        and (tokens[number.first].form.isdecimal() or value >= MIN_BARE_WORD_AGE)
     ):
         bare = _bare_age(analysis, number)
         if bare:
@@ -294,10 +294,25 @@ def _stated_age(analysis: Analysis, number: Hit) -> int | None:
 
 
 #: Words between "born" and the year: "born in 2016", "born on 3 May 2016" is
-#: not read (a date), "born 2016" is.
+#: not read (a date), "born 2016" is; "year of birth 2016", "dob 2016",
+#: Indonesian "lahir tahun 2016" too.
 BORN_REACH_TOKENS = 2
 _BORN_FORMS = frozenset(
-    {"born", "geboren", "nacido", "nacida", "nee", "ne", "nata", "nato"}
+    {
+        "born",
+        "birth",
+        "birthyear",
+        "dob",
+        "geboren",
+        "nacido",
+        "nacida",
+        "nee",
+        "ne",
+        "nata",
+        "nato",
+        "lahir",
+        "kelahiran",
+    }
 )
 
 
@@ -330,6 +345,11 @@ _AFTER_BARE_AGE = frozenset(
 
 
 _AND_A_HALF = ("and", "a", "half")
+#: `girl, eight`: a number word read as a bare age from two (`girl, one` is
+#: more often a count or a name than an age).
+MIN_BARE_WORD_AGE = 2
+#: `girl, 12-ish`: the suffix of an approximate number, read past.
+_APPROXIMATE_SUFFIX = "ish"
 
 
 def _bare_age(analysis: Analysis, number: Hit) -> bool:
@@ -351,6 +371,12 @@ def _bare_age(analysis: Analysis, number: Hit) -> bool:
         before -= 1  # `a girl of 8`
     if tuple(tok.form for tok in tokens[following : following + 3]) == _AND_A_HALF:
         following += 3  # `girl, 11 and a half`
+    elif (
+        following < len(tokens)
+        and tokens[following].form == _APPROXIMATE_SUFFIX
+        and tokens[following].start == tokens[index].end + 1
+    ):
+        following += 1  # `girl, 12-ish`
     if following < len(tokens) and tokens[following].segment == tokens[index].segment:
         after = analysis.at.get(following, [])
         if not any(h.category in _AFTER_BARE_AGE for h in after):

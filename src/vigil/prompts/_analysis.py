@@ -4,7 +4,8 @@ Separate from `filter.py` so that the decision (which combinations of hits mean
 block or review) reads apart from how hits are found. Rules, in order:
 
 1. `context` terms are dropped unless a word of another language than English is
-   present (Spanish `niña` with Portuguese-spelt `desnuda` counts).
+   present (Spanish `niña` with Portuguese-spelt `desnuda` counts); `english`
+   terms are dropped when one is and the field does not read as English.
 2. A negation right before a sexual or nudity term cancels it ("no nudity").
 3. `noun` terms before an unknown word are adjectives ("minor league"); `modifier`
    terms before an `object` word describe a thing ("kid goat", "nude lipstick").
@@ -51,7 +52,7 @@ _RULE_CATEGORIES = frozenset(
      "removal_after", "number", "age_compact", "ordinal", "furry_minor", "year",
      "puberty", "nudity_short", "person_short"}
 )  # fmt: skip
-_WORD_FLAGS = frozenset({"noun", "modifier", "context"})
+_WORD_FLAGS = frozenset({"noun", "modifier", "context", "english"})
 
 
 #: Letters only Vietnamese writes (Latin Extended Additional: ả ạ ầ ế ộ ...; and
@@ -84,6 +85,9 @@ def analyse(
         # a Vietnamese field keeps only `context` terms of its own languages: the
         # French `nu` is not the Vietnamese `nữ` folded (`trẻ em nữ`, girls)
         hits = [h for h in hits if "context" not in h.flags or h.lang in languages]
+    if flagged and languages and not _reads_english(tokens):
+        # `english` terms are English words only: German `tot` is dead
+        hits = [h for h in hits if "english" not in h.flags]
     if languages and lexicon.sound_alike_forms and not _reads_english(tokens):
         # sound-alike keys are English: Polish "siatce" is not "shotas"; a field
         # with English grammar words keeps them ("erotik foto of a yung chylde")
@@ -125,8 +129,6 @@ _CONTENT_KIND = frozenset(
     {"nudity", "sexual", "sexualised_clothing", "nudify", "clothing_removal",
      "underwear"}
 )  # fmt: skip
-#: Tokens looked at on each side of a rare sound-alike.
-RARE_SOUND_ALIKE_REACH_TOKENS = 1
 
 
 def _rare_sound_alikes(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
@@ -145,18 +147,38 @@ def _rare_sound_alikes(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
         wanted = _CONTENT_KIND if categories & _PERSON_KIND else _PERSON_KIND
         if not categories & (_PERSON_KIND | _CONTENT_KIND):
             continue
-        low = max(0, index - RARE_SOUND_ALIKE_REACH_TOKENS)
-        high = min(len(tokens), index + RARE_SOUND_ALIKE_REACH_TOKENS + 1)
         if any(
-            i != index
-            and tokens[i].segment == token.segment
-            and any(e.category in wanted for e in lexicon.entries(tokens[i].key or ""))
-            for i in range(low, high)
+            any(e.category in wanted for e in lexicon.entries(tokens[i].key or ""))
+            for i in _neighbours(tokens, index)
         ):
             if out is tokens:
                 out = list(tokens)
             out[index] = dataclasses.replace(token, key=word)
             lexicon.sound_alike_forms.add(token.form)
+    return out
+
+
+#: Words passed over on the way to a rare sound-alike's neighbour (`nudes of a
+#: kyd`), at most RARE_SOUND_ALIKE_SKIPPED_TOKENS of them.
+_PASSED_OVER = frozenset({"a", "an", "the", "of", "my", "her", "his", "this", "some"})
+RARE_SOUND_ALIKE_SKIPPED_TOKENS = 2
+
+
+def _neighbours(tokens: list[Token], index: int) -> list[int]:
+    """The nearest words on each side of tokens[index] in its phrase, past
+    grammar words (`_PASSED_OVER`)."""
+    segment = tokens[index].segment
+    out: list[int] = []
+    for step in (-1, 1):
+        at, passed = index + step, 0
+        while 0 <= at < len(tokens) and tokens[at].segment == segment:
+            if (
+                tokens[at].form not in _PASSED_OVER
+                or passed == RARE_SOUND_ALIKE_SKIPPED_TOKENS
+            ):
+                out.append(at)
+                break
+            at, passed = at + step, passed + 1
     return out
 
 
@@ -471,7 +493,30 @@ def _adjectives(analysis: Analysis, dropped: set[int]) -> list[Hit]:
                 added.append(dataclasses.replace(school, category=category))
             elif (pupil := _person_at_school(analysis, school)) is not None:
                 added.append(_span(category, pupil, school, tokens))
+            elif _school_tag_by_person(analysis, school):
+                added.append(dataclasses.replace(school, category=category))
     return added
+
+
+def _school_tag_by_person(analysis: Analysis, school: Hit) -> bool:
+    """`naked girl, elementary school`: a school level as a tag of its own (with
+    at most a preposition: `in primary school`) in the phrase right after or
+    right before one with a girl, boy, child or teen word."""
+    tokens = analysis.tokens
+    seg = tokens[school.first].segment
+    first, last = school.first, school.last
+    if first > 0 and tokens[first - 1].segment == seg:
+        if tokens[first - 1].form not in _AT_SCHOOL_PREPOSITIONS:
+            return False
+        first -= 1
+    if first > 0 and tokens[first - 1].segment == seg:
+        return False
+    if last + 1 < len(tokens) and tokens[last + 1].segment == seg:
+        return False
+    return any(
+        h.category in _AT_SCHOOL_PERSONS and abs(tokens[h.first].segment - seg) == 1
+        for h in analysis.hits
+    )
 
 
 #: `she is in primary school`, `attends kindergarten`, `goes to elementary

@@ -9,7 +9,9 @@ File format (UTF-8, one entry a line; docs/prompts.md has the full description):
 (accents, capitals and hyphens are folded the same way prompts are); a trailing `*`
 makes a single word a prefix (`nackt*` matches nackte, nacktes). `flags` is a
 comma-separated list of `context` (counts only when a word of another language than
-English is in the text: Dutch/German `kind`), `noun` (counts only when not followed
+English is in the text: Dutch/German `kind`), `english` (the reverse: dropped
+when a word of another language is in the text and it does not read as English:
+German `tot` is dead, not a small child), `noun` (counts only when not followed
 by an unknown word: "minor" but not "minor league"), `modifier` (does not count right
 before an `object` word: "kid goat", "nude lipstick"), `exact` (no misspelling
 tolerance) and `value=N` (numbers and ordinals; for month units, the divisor).
@@ -70,7 +72,7 @@ GRAMMAR_CATEGORIES: dict[str, str] = {
     "person_short": "by: boy in text-speak; a boy only after little/young",
 }
 CATEGORIES = {**SIGNAL_CATEGORIES, **GRAMMAR_CATEGORIES}
-FLAGS = frozenset({"context", "noun", "exact", "modifier"})
+FLAGS = frozenset({"context", "english", "noun", "exact", "modifier"})
 
 #: Limits for operator-supplied files (the built-in files are ~100 KB).
 MAX_LEXICON_BYTES = 16 * 1024 * 1024

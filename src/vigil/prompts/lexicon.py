@@ -86,6 +86,9 @@ _SHORT_TRANSLITERATED = frozenset({"number", "age_unit", "age_old", "age_prefix"
 _REVERSED_AGE_RE = re.compile(r"^(?:oy|o/y|sry|sraey)\d{1,2}$")
 #: Reversed signal words (`edun`) trigger the reversed reading from this length.
 MIN_REVERSED_CHARS = 3
+#: Letters typed one by one (`e d u n`) from this many in a row make a text worth
+#: reading backwards; shorter runs are initials and list markers (`a b c`).
+MIN_SPELT_OUT_LETTERS = 4
 #: A collapsed form is read as a plural from this length (`kidds` → kids; not
 #: `boos` → bos).
 MIN_COLLAPSED_PLURAL_CHARS = 4
@@ -336,16 +339,24 @@ class Lexicon:
         return word if word in self._fragment_targets else None
 
     def has_reversed_signal(self, tokens: t.Sequence[Token]) -> bool:
-        """Whether a word the lexicon does not know is a signal word reversed, or a
-        glued age reversed (`oy9`)."""
+        """Whether a word the lexicon does not know is a signal word reversed, a
+        glued age reversed (`oy9`) or signal words glued and reversed
+        (`dlihcedun`), or the text has letters spelt out one by one (`e d u n`:
+        read backwards, the spelt-out word may be one)."""
         reversed_words = self._reversed_signals
         unknown = [tok.form for tok in tokens if tok.key is None]
+        if _spelt_out(tokens):
+            return True
         if not unknown:
             return False
         if not reversed_words.isdisjoint(unknown):
             return True
         return any(
-            form[-1].isdecimal() and _REVERSED_AGE_RE.match(form) for form in unknown
+            form[-1].isdecimal()
+            and _REVERSED_AGE_RE.match(form)
+            or form.isalpha()
+            and self._compound(form[::-1]) is not None
+            for form in unknown
         )
 
     def reads_reversed(self, form: str) -> bool:
@@ -806,3 +817,16 @@ def _spellings(term: str) -> list[tuple[str, ...]]:
 def builtin() -> Lexicon:
     """The built-in lexicon, compiled once per process."""
     return Lexicon(builtin_entries())
+
+
+def _spelt_out(tokens: t.Sequence[Token]) -> bool:
+    """Whether `tokens` hold MIN_SPELT_OUT_LETTERS one-letter words in a row."""
+    run = 0
+    for tok in tokens:
+        if len(tok.form) == 1 and tok.form.isalpha():
+            run += 1
+            if run >= MIN_SPELT_OUT_LETTERS:
+                return True
+        else:
+            run = 0
+    return False

@@ -158,19 +158,45 @@ def reversed_views(
 ) -> list[View]:
     """`edun dlihc`: the text read last letter first, whole and word by word;
     with `reads_reversed` (is this lower-case word a signal word typed
-    backwards?), also only those words turned back (`nude dlihc`)."""
+    backwards?), also only those words turned back (`nude dlihc`) and, where
+    such words follow one another, the run of them turned back whole
+    (`naked lrig elttil` → `naked little girl`)."""
     out = _both_orders("reversed", text)[1:]
     if reads_reversed is not None:
         where: list[int] = []
+        runs: list[int] = []
+        run: list[tuple[int, int]] = []  # spans of the reversed words in a row
         for match in _RUN_RE.finditer(text):
             start, end = match.span()
             word = match.group().strip(_EDGE_PUNCTUATION).lower()
             if word and not word[0].isspace() and reads_reversed(word):
                 where.extend(_backwards(text, start, end))
-            else:
+                run.append((start, end))
+            elif not word[:1].isspace() or not run:
                 where.extend(range(start, end))
+                runs.extend(_run_backwards(text, run))
+                runs.extend(range(start, end))
+                run = []
+            else:  # a space between two words that may both be reversed
+                where.extend(range(start, end))
+                run.append((start, end))
+        runs.extend(_run_backwards(text, run))
         out.append(View("reversed", "".join(text[i] for i in where), tuple(where)))
+        if runs != where:
+            out.append(View("reversed", "".join(text[i] for i in runs), tuple(runs)))
     return out
+
+
+def _run_backwards(text: str, run: list[tuple[int, int]]) -> list[int]:
+    """The positions of the reversed words of `run` (spans, with the spaces
+    between them) read last letter first as one piece, the punctuation at its
+    edges kept in place; spaces after the last word stay where they are."""
+    trailing: list[int] = []
+    while run and text[run[-1][0]].isspace():
+        trailing[:0] = range(*run.pop())
+    if not run:
+        return trailing
+    return [*_backwards(text, run[0][0], run[-1][1]), *trailing]
 
 
 def _backwards(text: str, start: int, end: int) -> list[int]:
@@ -190,20 +216,29 @@ def _backwards(text: str, start: int, end: int) -> list[int]:
 
 def _both_orders(name: str, flipped: str) -> list[View]:
     """The flipped text in place, read last character first, and each word read
-    last letter first (generators differ)."""
+    last letter first (generators differ): with the punctuation at its edges
+    kept in place (`lrig,` → `girl,`) and, where a word has some, also turned
+    with it (`on ,sehtolc` → `no clothes,`, what `word[::-1]` gives)."""
     size = len(flipped)
     words_where: list[int] = []
+    whole_words_where: list[int] = []
     for match in _RUN_RE.finditer(flipped):
         start, end = match.span()
         if match.group()[0].isspace():
             words_where.extend(range(start, end))
+            whole_words_where.extend(range(start, end))
         else:
             words_where.extend(_backwards(flipped, start, end))
-    return [
+            whole_words_where.extend(range(end - 1, start - 1, -1))
+    out = [
         View(name, flipped, tuple(range(size))),
         View(name, flipped[::-1], tuple(range(size - 1, -1, -1))),
         View(name, "".join(flipped[i] for i in words_where), tuple(words_where)),
     ]
+    if whole_words_where != words_where:
+        text = "".join(flipped[i] for i in whole_words_where)
+        out.append(View(name, text, tuple(whole_words_where)))
+    return out
 
 
 def transliterated(text: str) -> View:
