@@ -305,6 +305,9 @@ class Lexicon:
         self.fragment_word = functools.lru_cache(maxsize=RESOLVE_CACHE_SIZE)(
             self._fragment_word
         )
+        self._reads_reversed_unknown = functools.lru_cache(
+            maxsize=RESOLVE_CACHE_SIZE
+        )(self._reversed_unknown)
 
     # -- look-up -------------------------------------------------------------
 
@@ -343,21 +346,27 @@ class Lexicon:
         glued age reversed (`oy9`) or signal words glued and reversed
         (`dlihcedun`), or the text has letters spelt out one by one (`e d u n`:
         read backwards, the spelt-out word may be one)."""
-        reversed_words = self._reversed_signals
-        unknown = [tok.form for tok in tokens if tok.key is None]
-        if _spelt_out(tokens):
+        spelt = 0  # one-letter words in a row
+        for tok in tokens:
+            form = tok.form
+            if len(form) == 1 and form.isalpha():
+                spelt += 1
+                if spelt >= MIN_SPELT_OUT_LETTERS:
+                    return True
+                continue
+            spelt = 0
+            if tok.key is None and self._reads_reversed_unknown(form):
+                return True
+        return False
+
+    def _reversed_unknown(self, form: str) -> bool:
+        """Whether an unknown word is a signal word, a glued age or glued signal
+        words typed last letter first (cached as `_reads_reversed_unknown`)."""
+        if form in self._reversed_signals:
             return True
-        if not unknown:
-            return False
-        if not reversed_words.isdisjoint(unknown):
-            return True
-        return any(
-            form[-1].isdecimal()
-            and _REVERSED_AGE_RE.match(form)
-            or form.isalpha()
-            and self._compound(form[::-1]) is not None
-            for form in unknown
-        )
+        if form[-1].isdecimal():
+            return _REVERSED_AGE_RE.match(form) is not None
+        return form.isalpha() and self._compound(form[::-1]) is not None
 
     def reads_reversed(self, form: str) -> bool:
         """Whether `form` (lower case) is a signal word or a glued age typed last
@@ -818,15 +827,3 @@ def builtin() -> Lexicon:
     """The built-in lexicon, compiled once per process."""
     return Lexicon(builtin_entries())
 
-
-def _spelt_out(tokens: t.Sequence[Token]) -> bool:
-    """Whether `tokens` hold MIN_SPELT_OUT_LETTERS one-letter words in a row."""
-    run = 0
-    for tok in tokens:
-        if len(tok.form) == 1 and tok.form.isalpha():
-            run += 1
-            if run >= MIN_SPELT_OUT_LETTERS:
-                return True
-        else:
-            run = 0
-    return False
