@@ -305,9 +305,9 @@ class Lexicon:
         self.fragment_word = functools.lru_cache(maxsize=RESOLVE_CACHE_SIZE)(
             self._fragment_word
         )
-        self._reads_reversed_unknown = functools.lru_cache(
-            maxsize=RESOLVE_CACHE_SIZE
-        )(self._reversed_unknown)
+        self._reads_reversed_unknown = functools.lru_cache(maxsize=RESOLVE_CACHE_SIZE)(
+            self._reversed_unknown
+        )
 
     # -- look-up -------------------------------------------------------------
 
@@ -826,4 +826,3 @@ def _spellings(term: str) -> list[tuple[str, ...]]:
 def builtin() -> Lexicon:
     """The built-in lexicon, compiled once per process."""
     return Lexicon(builtin_entries())
-
