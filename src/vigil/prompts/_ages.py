@@ -101,8 +101,9 @@ def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
         if in_year is not None:
             out.append(in_year)
     grade = analysis.find_before(number.first - 1, number.first - 1, seg, {"grade"})
-    if grade is not None:
-        out.append(_grade(grade.first, number.last, value))
+    if grade is not None and _grade_reads(analysis, grade, number):
+        # `value=N` on a stage's grade word counts from that stage: 中1 is grade 7
+        out.append(_grade(grade.first, number.last, value + (grade.value or 0)))
     if (
         not out
         and number.category == "number"
@@ -327,6 +328,15 @@ def _born_in(analysis: Analysis, year: Hit) -> _Age | None:
             years = dt.date.today().year - (year.value or 0)
             return _Age(index, year.last, years, True) if years >= 0 else None
     return None
+
+
+def _grade_reads(analysis: Analysis, grade: Hit, number: Hit) -> bool:
+    """A one-letter grade word (Japanese 小5, Korean 중1) only typed right
+    against its number: Korean `3명 중 1명` is "one of three"."""
+    tokens = analysis.tokens
+    if len(tokens[grade.last].form) > 1:
+        return True
+    return tokens[grade.last].end == tokens[number.first].start
 
 
 def _grade(first: int, last: int, grade: int) -> _Age:
