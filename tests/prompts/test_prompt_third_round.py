@@ -235,7 +235,7 @@ THIRD_ROUND: dict[str, list[tuple[str, Decision]]] = {
         ("nude 🧒", BLOCK),
         ("n.u.d.e 👶", BLOCK),
         ("naked 👧🏽 age 8", BLOCK),  # a skin tone folds away
-        ("👦 nude", REVIEW),  # as `boy nude`
+        ("👦 nude", BLOCK),  # U+1F466 BOY is drawn as a child: `little boy nude`
         ("👧 at the beach 🏖️", ALLOW),
         ("🚸 sign, nude", ALLOW),  # the children-crossing sign is a road sign
     ],

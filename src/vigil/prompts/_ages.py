@@ -84,6 +84,7 @@ def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
         if tuple(tok.form for tok in tokens[at : at + 3]) == _AND_A_HALF:
             at += 3  # `3 and a half years old`
         found = _unit_at(analysis, at, seg)
+        years, last = value, number.last
         if found is not None:
             unit, last = found
             years = value // unit.value if unit.value else value
@@ -92,7 +93,8 @@ def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
             number.first - 1, number.first - 2, seg, {"age_prefix"}
         )
         if prefix is not None:
-            out.append(_Age(prefix.first, number.last, value, True))
+            # `aged 120 months` is ten: the unit counts with the prefix too
+            out.append(_Age(prefix.first, last, years, True))
     grade = analysis.find(number.last + 1, number.last + 1, seg, {"grade"})
     if grade is not None:
         out.append(_grade(number.first, grade.last, value))

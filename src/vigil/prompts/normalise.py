@@ -89,11 +89,13 @@ MIN_CAPITAL_I_CHARS = 4
 #: At most this many `*` wildcards are expanded (5 vowels each).
 MAX_WILDCARDS = 2
 #: Emoji that name a person by age or sex read as the word (`nude 👧`); their skin
-#: tone modifiers (U+1F3FB-1F3FF) fold away as marks do. Not the children-crossing
-#: sign, a road sign.
+#: tone modifiers (U+1F3FB-1F3FF) fold away as marks do. 👧 and 👦 are children
+#: (Unicode: GIRL, BOY; 👩 is WOMAN); 🔞 (NO ONE UNDER EIGHTEEN SYMBOL) marks adult
+#: content. Not the children-crossing sign, a road sign.
 _EMOJI_WORDS = {
-    "\U0001f9d2": " child ", "\U0001f476": " baby ", "\U0001f467": " girl ",
-    "\U0001f466": " boy ",
+    "\U0001f9d2": " child ", "\U0001f476": " baby ", "\U0001f467": " little girl ",
+    "\U0001f466": " little boy ", "\U0001f469": " woman ", "\U0001f468": " man ",
+    "\U0001f51e": " nsfw ",
 }  # fmt: skip
 _SKIN_TONES = frozenset(chr(c) for c in range(0x1F3FB, 0x1F400))
 

@@ -112,14 +112,24 @@ def _mask_networks(text: str) -> tuple[str, list[Network]]:
     return "".join(parts), networks
 
 
+#: `{"age": 8}`: a JSON object, whose colons join a key to its value.
+_JSON_KEY_RE = re.compile(r"\"[^\"]{1,64}\"\s*:")
+
+
 def _mask_groups(text: str) -> str:
     """`[a:b:0.5]` and `[a|b]` are alternatives, never one phrase: their inner
-    separators become commas. Innermost groups first, so nesting is handled."""
+    separators become commas (not the colons of a JSON object: `{"age": 8}`).
+    Innermost groups first, so nesting is handled."""
     for _ in range(MAX_NESTING):
-        changed = _GROUP_RE.sub(
-            lambda m: " " + m.group()[1:-1].translate(_GROUP_SEPARATORS) + " ", text
-        )
+        changed = _GROUP_RE.sub(_ungroup, text)
         if changed == text:
             break
         text = changed
     return text
+
+
+def _ungroup(match: re.Match[str]) -> str:
+    inner = match.group()[1:-1]
+    if match.group()[0] == "{" and _JSON_KEY_RE.match(inner.lstrip()):
+        return " " + inner.replace("|", ",") + " "
+    return " " + inner.translate(_GROUP_SEPARATORS) + " "
