@@ -262,9 +262,17 @@ def _stated_age(analysis: Analysis, number: Hit) -> int | None:
     tokens = analysis.tokens
     seg = tokens[number.first].segment
     following = number.last + 1
-    if following < len(tokens) and not analysis.at.get(following):
-        following += 1  # one word without a hit ("and", "years")
-    if following < len(tokens) and tokens[following].segment == seg:
+    if (
+        following < len(tokens)
+        and not analysis.at.get(following)
+        and tokens[following].form in _PASSED_AFTER_AGE
+    ):
+        following += 1  # one word such as "and" or "years" ("is 11 and nude")
+    if (
+        following < len(tokens)
+        and tokens[following].segment == seg
+        and not _time_after(tokens, number.last + 1, seg)
+    ):
         after = analysis.at.get(following, [])
         if not any(h.category in _AFTER_BARE_AGE for h in after):
             return None
@@ -289,11 +297,33 @@ def _stated_age(analysis: Analysis, number: Hit) -> int | None:
     for index in range(
         copula.first - 1, max(copula.first - 1 - PERSON_BEFORE_COPULA_TOKENS, -1), -1
     ):
+        person = any(h.category in PERSONS for h in _hits_ending_at(analysis, index))
         if tokens[index].segment != seg:
+            # `girl, turning 10`: the copula opens the phrase after the person's
+            if index == copula.first - 1 and person:
+                return index
             break
-        if any(h.category in PERSONS for h in _hits_ending_at(analysis, index)):
+        if person:
             return index
     return None
+
+
+#: Words of time after a stated age that keep it an age: `she is 12 next month`,
+#: `will be 10 in the spring` (`is 5 feet tall` is not an age).
+_TIME_AFTER_AGE = frozenset(
+    {"next", "this", "last", "soon", "tomorrow", "today", "yesterday", "now",
+     "already", "recently"}
+)  # fmt: skip
+_SEASONS = frozenset({"spring", "summer", "autumn", "fall", "winter"})
+
+
+def _time_after(tokens: t.Sequence[t.Any], index: int, seg: int) -> bool:
+    if index >= len(tokens) or tokens[index].segment != seg:
+        return False
+    if tokens[index].form in _TIME_AFTER_AGE:
+        return True
+    words = [tok.form for tok in tokens[index : index + 3] if tok.segment == seg]
+    return words[:1] == ["in"] and bool(_SEASONS & set(words[1:]))
 
 
 #: Words between "born" and the year: "born in 2016", "born on 3 May 2016" is
@@ -319,10 +349,24 @@ _BORN_FORMS = frozenset(
 )
 
 
+#: `class of 2035`: the year a pupil leaves school, at the age of majority (US
+#: high school; a university class leaves later, so this reads the younger age).
+SCHOOL_LEAVING_AGE_YEARS = ADULT_AGE_YEARS
+
+
 def _born_in(analysis: Analysis, year: Hit) -> _Age | None:
-    """`born in 2016`: the age this year (the clock of the machine that checks)."""
+    """`born in 2016`: the age this year (the clock of the machine that checks);
+    `class of 2035`: the age of a pupil who leaves school that year."""
     tokens = analysis.tokens
     seg = tokens[year.first].segment
+    if (
+        year.first >= 2
+        and tokens[year.first - 2].form == "class"
+        and tokens[year.first - 1].form == "of"
+        and tokens[year.first - 2].segment == seg
+    ):
+        years = SCHOOL_LEAVING_AGE_YEARS - ((year.value or 0) - dt.date.today().year)
+        return _Age(year.first - 2, year.last, years, True) if years >= 0 else None
     for index in range(year.first - 1, max(year.first - 1 - BORN_REACH_TOKENS, -1), -1):
         if tokens[index].segment != seg:
             return None
@@ -422,3 +466,11 @@ def _nearest(
         if any(h.category in categories for h in (*after, *before)):
             return distance
     return None
+
+
+#: Words passed over after a stated age on the way to what follows it ("she is 11
+#: and nude", "is 9 years, nude"); any other word ends the reading ("turning 5
+#: pages" is not an age).
+_PASSED_AFTER_AGE = frozenset(
+    {"and", "&", "years", "year", "yrs", "yr", "y", "yo", "only", "just", "now"}
+)

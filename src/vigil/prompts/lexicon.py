@@ -283,7 +283,12 @@ class Lexicon:
                 e.category in _REVERSED_RULE_CATEGORIES and e.lang == "en" for e in es
             )
         )
-        cjk_terms = frozenset(k for k in self.singles if has_cjk(k))
+        # the words of CJK phrases too: `ペド 画像` typed with its space is two
+        # words, each of which the segmenter must find
+        phrase_words = {
+            w for items in self.phrases.values() for ws, _ in items for w in ws
+        }
+        cjk_terms = frozenset(k for k in set(self.singles) | phrase_words if has_cjk(k))
         self.cjk = CjkTerms(cjk_terms, max(map(len, cjk_terms), default=0))
         # What the matcher needs per word and per phrase, precomputed: the entries
         # that make hits (fillers make none) and the languages they confirm.
@@ -364,9 +369,12 @@ class Lexicon:
         words typed last letter first (cached as `_reads_reversed_unknown`)."""
         if form in self._reversed_signals:
             return True
-        if form[-1].isdecimal():
-            return _REVERSED_AGE_RE.match(form) is not None
-        return form.isalpha() and self._compound(form[::-1]) is not None
+        if form[-1].isdecimal() and _REVERSED_AGE_RE.match(form) is not None:
+            return True
+        if not form.isalpha():
+            # leetspeak reversed: `3dun` is `nud3`, `dl1hc` is `chl1d`
+            return any(f in self._reversed_signals for f in leet_forms(form))
+        return self._compound(form[::-1]) is not None
 
     def reads_reversed(self, form: str) -> bool:
         """Whether `form` (lower case) is a signal word or a glued age typed last
@@ -377,7 +385,11 @@ class Lexicon:
             return False
         if form in self._reversed_signals or form in self._reversed_rule_words:
             return len(form) >= MIN_SELECTIVE_REVERSED_CHARS
-        return form[-1].isdecimal() and _REVERSED_AGE_RE.match(form) is not None
+        if form[-1].isdecimal() and _REVERSED_AGE_RE.match(form) is not None:
+            return True
+        return len(form) >= MIN_SELECTIVE_REVERSED_CHARS and any(
+            f in self._reversed_signals for f in leet_forms(form)
+        )
 
     def is_signal(self, key: str | None) -> bool:
         """Whether `key` is a word of a signal category (not `adult`)."""

@@ -98,6 +98,12 @@ _EMOJI_WORDS = {
     "\U0001f51e": " nsfw ",
 }  # fmt: skip
 _SKIN_TONES = frozenset(chr(c) for c in range(0x1F3FB, 0x1F400))
+#: Latin letters whose Unicode names give no base letter to read (`ŋ` is LATIN
+#: SMALL LETTER ENG, drawn as an n with a tail; `ĸ` KRA, a small capital k).
+_LETTER_FOLDS = {"ŋ": "n", "Ŋ": "n", "ĸ": "k"}
+#: Vulgar fractions (`9½`) fold to a space: NFKD would glue `9½` into `912`.
+#: An age with a fraction reads as its whole years.
+_FRACTIONS = frozenset("¼½¾↉" + "".join(chr(c) for c in range(0x2150, 0x215F)))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -111,6 +117,10 @@ def fold_char(char: str) -> str:
         return char.lower()
     if char in _EMOJI_WORDS:
         return _EMOJI_WORDS[char]
+    if char in _LETTER_FOLDS:
+        return _LETTER_FOLDS[char]
+    if char in _FRACTIONS:
+        return " "
     if char in _SKIN_TONES:
         return ""
     category = unicodedata.category(char)
