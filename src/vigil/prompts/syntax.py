@@ -90,6 +90,10 @@ def mask(text: str) -> Masked:
         text = _WEIGHT_RE.sub(_blank, text)
     if "[" in text or "{" in text:
         text = _mask_groups(text)
+    if "(" in text:
+        # `my classmate (14) onto ...`: a number in parentheses is a phrase of its
+        # own, as `classmate, 14, onto ...` (an aside: an age, a count, a page)
+        text = _PAREN_NUMBER_RE.sub(lambda m: f",{m.group(1)},", text)
     return Masked(text.translate(_BRACKETS), tuple(networks), tuple(suppressed))
 
 
@@ -112,6 +116,7 @@ def _mask_networks(text: str) -> tuple[str, list[Network]]:
     return "".join(parts), networks
 
 
+_PAREN_NUMBER_RE = re.compile(r"\((\s*\d{1,3}\s*)\)")
 #: `{"age": 8}`: a JSON object, whose colons join a key to its value.
 _JSON_KEY_RE = re.compile(r"\"[^\"]{1,64}\"\s*:")
 
