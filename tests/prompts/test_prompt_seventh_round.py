@@ -80,6 +80,18 @@ SEVENTH_ROUND: dict[str, list[tuple[str, Decision]]] = {
         ("boys (3) playing football", ALLOW),
         ("chapter (12) nude statue", ALLOW),
     ],
+    "camel case split into words; undressing a thing": [
+        ("nakedLittleGirl", BLOCK),
+        ("NakedYoungBoy, 10", BLOCK),
+        ("YouTube thumbnail, PlayStation", ALLOW),
+        ("iPhone photo of a girl", ALLOW),
+        ("child undressing a doll, toy shop", ALLOW),
+        ("kids undressing the snowman, scarf and hat", ALLOW),
+        ("naked child doll", BLOCK),  # `child doll` stays a child
+        ("child sex doll", BLOCK),
+        ("child undressing a doll, nude", BLOCK),
+        ("undressing a girl, 10", BLOCK),
+    ],
 }
 
 CASES = [case for cases in SEVENTH_ROUND.values() for case in cases]

@@ -50,7 +50,7 @@ _SCHOOL_PERSONS = frozenset({"person", "ambiguous_person", "minor", "teen"})
 _RULE_CATEGORIES = frozenset(
     {"negation", "youth_adjective", "school_minor", "school_teen", "removal_verb",
      "removal_after", "number", "age_compact", "ordinal", "furry_minor", "year",
-     "puberty", "nudity_short", "person_short"}
+     "puberty", "nudity_short", "person_short", "nudify", "clothing_removal"}
 )  # fmt: skip
 _WORD_FLAGS = frozenset({"noun", "modifier", "context", "english"})
 
@@ -107,6 +107,7 @@ def analyse(
     dropped: set[int] = set()
     _cancel_negated(analysis, dropped)
     _drop_modifiers(analysis, dropped)
+    _drop_undressed_objects(analysis, dropped)
     added = _adjectives(analysis, dropped)
     added += _clothing_rules(analysis)
     added += ages(analysis)
@@ -331,6 +332,40 @@ def _drop_modifiers(analysis: Analysis, dropped: set[int]) -> None:
             dropped.add(id(hit))
         if "modifier" in hit.flags and any(
             h.category == "object" for h in analysis.at.get(following, ())
+        ):
+            dropped.add(id(hit))
+
+
+#: Undressing verbs whose object is a thing (`undressing a doll`, `undress the
+#: mannequin`): the object right after the verb, or after one of these words.
+_OBJECT_DETERMINERS = frozenset(
+    {"a", "an", "the", "her", "his", "their", "my", "its", "your", "our", "this"}
+)
+_UNDRESSING = frozenset({"nudify", "clothing_removal"})
+#: Things dressed and undressed in play or in shops. Not lexicon `object`s: an
+#: object word also ends a modifier (`baby goat`), and `child doll` must stay a
+#: child.
+_UNDRESSED_THINGS = frozenset(
+    {"doll", "dolls", "mannequin", "mannequins", "barbie", "barbies", "puppet",
+     "puppets", "teddy", "scarecrow", "snowman", "figurine", "dummy", "dummies"}
+)  # fmt: skip
+
+
+def _drop_undressed_objects(analysis: Analysis, dropped: set[int]) -> None:
+    tokens = analysis.tokens
+    for hit in analysis.hits:
+        if hit.category not in _UNDRESSING:
+            continue
+        following = hit.last + 1
+        if following < len(tokens) and tokens[following].form in _OBJECT_DETERMINERS:
+            following += 1
+        if (
+            following < len(tokens)
+            and tokens[following].segment == tokens[hit.last].segment
+            and (
+                tokens[following].form in _UNDRESSED_THINGS
+                or any(h.category == "object" for h in analysis.at.get(following, ()))
+            )
         ):
             dropped.add(id(hit))
 

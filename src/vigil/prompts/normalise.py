@@ -39,6 +39,10 @@ TOKEN_RE = re.compile(
 )
 _INNER_SEPARATORS_RE = re.compile(r"[.\-_'’~·/]+")
 _PARTS_RE = re.compile(rf"(?:[^\W_]|[@$!|€*{_INDIC_MARKS}])+")
+#: The humps of a camel-case word (`nakedLittleGirl`, `NudeChild`): each a word.
+_CAMEL_HUMP_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+#: Camel-case words are split from this many letters (`iPad` stays whole).
+MIN_CAMEL_CASE_CHARS = 6
 #: Characters that end a phrase (A1111 tag lists, sentences, markup alternatives,
 #: the ideographic comma and full stop).
 _BOUNDARY_RE = re.compile(r"[,;\n\r\t.!?|、。]")
@@ -333,6 +337,15 @@ def tokenise(text: str, resolve: Resolver, cjk: CjkTerms | None = None) -> list[
             run = 0
             continue
         keys = resolve(form)
+        if (
+            keys is None
+            and where is None
+            and len(form) >= MIN_CAMEL_CASE_CHARS
+            and form.isalpha()
+            and _split_camel_case(tokens, text[start:end], start, segment, resolve)
+        ):
+            run = 0
+            continue
         if keys is None and not form.isalnum():
             joined = _INNER_SEPARATORS_RE.sub("", form)
             # digits joined by a hyphen stay apart: "ages 8-12" is not 812
@@ -366,6 +379,22 @@ def tokenise(text: str, resolve: Resolver, cjk: CjkTerms | None = None) -> list[
     if longest_run >= MIN_SPACED_RUN:
         tokens = _join_spaced_letters(tokens, resolve)
     return tokens
+
+
+def _split_camel_case(
+    tokens: list[Token], typed: str, start: int, segment: int, resolve: Resolver
+) -> bool:
+    """Emit the humps of a camel-case word as words; False when it has none."""
+    if typed.islower() or typed.isupper():
+        return False
+    humps = list(_CAMEL_HUMP_RE.finditer(typed))
+    if len(humps) < 2:
+        return False
+    for hump in humps:
+        form = hump.group().lower()
+        _emit(tokens, form, resolve(form), start + hump.start(), start + hump.end(),
+              segment)  # fmt: skip
+    return True
 
 
 def _emit(
