@@ -213,11 +213,48 @@ class PromptFilter:
 
     def check(self, prompt: str, negative: str = "") -> PromptVerdict:
         """The decision for one prompt and its negative prompt."""
-        reasons: list[str] = []
         truncated = len(prompt) > MAX_FIELD_CHARS or len(negative) > MAX_FIELD_CHARS
         if truncated:
             prompt, negative = prompt[:MAX_FIELD_CHARS], negative[:MAX_FIELD_CHARS]
         masked = syntax.mask(prompt)
+        text = masked.text
+        if (
+            not negative
+            and not truncated
+            and not masked.suppressed
+            and self.lexicon.is_inert(text)
+        ):
+            # most prompts: no word that decides or is reported (a test checks
+            # that the full analysis agrees on every such prompt)
+            return self._without_signals(prompt)
+        return self._check_fully(prompt, negative, masked, truncated)
+
+    def _without_signals(self, prompt: str) -> PromptVerdict:
+        level, reasons = self._semantic_level(prompt, 0.0, [], frozenset())
+        return PromptVerdict(_decision(level), round(level, 4), (), tuple(reasons))
+
+    def _semantic_level(
+        self, prompt: str, level: float, reasons: list[str], present: t.AbstractSet[str]
+    ) -> tuple[float, list[str]]:
+        """The level with the semantic stage's say added: it may only raise it."""
+        if self.semantic is not None and level < REVIEW_SCORE:
+            probability = self.semantic.probability(prompt)
+            threshold = self.semantic.threshold_for(
+                minor=not present.isdisjoint(_MINOR_SIDE),
+                sexual=not present.isdisjoint(_SEXUAL_SIDE),
+            )
+            if probability >= threshold:
+                level = max(level, self.semantic.review_level)
+                reasons.append(
+                    f"the semantic model rates it like prompts that need review "
+                    f"(p={probability:.2f})"
+                )
+        return level, reasons
+
+    def _check_fully(
+        self, prompt: str, negative: str, masked: syntax.Masked, truncated: bool
+    ) -> PromptVerdict:
+        reasons: list[str] = []
         text = masked.text
         negative_text = syntax.mask(negative).text if negative else ""
         if masked.suppressed:
@@ -270,19 +307,10 @@ class PromptFilter:
                 f"a field is longer than {MAX_FIELD_CHARS} characters; "
                 "only the start was checked"
             )
-        if self.semantic is not None and level < REVIEW_SCORE and not lexicon_read:
-            probability = self.semantic.probability(prompt)
-            present = positive.by_category.keys()
-            threshold = self.semantic.threshold_for(
-                minor=not present.isdisjoint(_MINOR_SIDE),
-                sexual=not present.isdisjoint(_SEXUAL_SIDE),
+        if not lexicon_read:
+            level, reasons = self._semantic_level(
+                prompt, level, reasons, positive.by_category.keys()
             )
-            if probability >= threshold:
-                level = max(level, self.semantic.review_level)
-                reasons.append(
-                    f"the semantic model rates it like prompts that need review "
-                    f"(p={probability:.2f})"
-                )
         triggers = _triggers(prompt, negative, signals, used)
         if len(triggers) > MAX_TRIGGERS:
             reasons.append(f"{len(triggers) - MAX_TRIGGERS} more triggers not listed")

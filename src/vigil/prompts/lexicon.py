@@ -34,7 +34,9 @@ from vigil.prompts._lexicon_format import (
 )
 from vigil.prompts.normalise import (
     LEET_AS_I,
+    MIN_SPACED_RUN,
     NUMBER_KEY,
+    TOKEN_RE,
     CjkTerms,
     Token,
     capital_i_forms,
@@ -84,6 +86,55 @@ RESOLVE_CACHE_SIZE = 1 << 17
 MIN_TRANSLITERATED_CHARS = 5
 _SHORT_TRANSLITERATED = frozenset({"number", "age_unit", "age_old", "age_prefix"})
 _REVERSED_AGE_RE = re.compile(r"^(?:oy|o/y|sry|sraey)\d{1,2}$")
+#: Categories that decide nothing and are reported in no verdict on their own: a
+#: field of only these words is allowed without the full analysis (`is_inert`).
+#: Not `adult` (an allowed verdict lists its adult words), `benign` or `negation`
+#: (the lexicon has then read the text, and the semantic stage is not asked).
+INERT_CATEGORIES = frozenset({"object", "copula", "filler"})
+#: Categories that matter only together with another kind of word; alone they
+#: are inert: `young` before a person (youthful) or text-speak `by` (boy); a count
+#: next to a person (`girl 12`) or an age word (`aged 12`, `12 years`); a removal
+#: word after a garment (`shirt off`).
+_ROLE_BITS = {
+    "person": 1, "clothing": 2, "youth_adjective": 4, "person_short": 8,
+    "age_prefix": 16, "age_unit": 16, "age_old": 16, "age_suffix": 16,
+    "removal_after": 32, "number": 64,
+}  # fmt: skip
+_PERSON, _GARMENT, _YOUTH, _SHORT_PERSON, _AGE_WORD, _REMOVAL_AFTER = (
+    1,
+    2,
+    4,
+    8,
+    16,
+    32,
+)
+_COUNT = 64  # a number word or key (`two`, `#num=12`)
+#: A lower-case letter before an upper-case one: `nakedLittleGirl` is split.
+_CAMEL_CASE_RE = re.compile(r"[a-z][A-Z]")
+
+
+def _combines(roles: int) -> bool:
+    """Whether words of these roles together may make a hit (see `_ROLE_BITS`)."""
+    return bool(
+        (roles & _YOUTH and roles & (_PERSON | _SHORT_PERSON))
+        or (roles & _COUNT and roles & (_PERSON | _AGE_WORD))
+        or (roles & _AGE_WORD and roles & _PERSON)
+        or (roles & _REMOVAL_AFTER and roles & _GARMENT)
+    )
+
+
+def _roles(entries: t.Iterable[Entry]) -> int | None:
+    """None for entries that may decide alone; else their `_ROLE_BITS`."""
+    roles = 0
+    for entry in entries:
+        bits = _ROLE_BITS.get(entry.category)
+        if bits is not None:
+            roles |= bits
+        elif entry.category not in INERT_CATEGORIES:
+            return None
+    return roles
+
+
 #: Reversed signal words (`edun`) trigger the reversed reading from this length.
 MIN_REVERSED_CHARS = 3
 #: Letters typed one by one (`e d u n`) from this many in a row make a text worth
@@ -313,6 +364,107 @@ class Lexicon:
         self._reads_reversed_unknown = functools.lru_cache(maxsize=RESOLVE_CACHE_SIZE)(
             self._reversed_unknown
         )
+        # `is_inert`: what each word's entries need before they matter, and the
+        # phrases that are not inert, by their first two words
+        self._roles = {k: _roles(es) for k, es in self.singles.items()}
+        self._deciding_phrases: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+        for grouped_items in self.phrases.values():
+            for words, phrase_entries in grouped_items:
+                if _roles(phrase_entries) != 0:
+                    self._deciding_phrases.setdefault((words[0], words[1]), []).append(
+                        words
+                    )
+        self._deciding_phrase_words = frozenset(
+            w for phrase in self._deciding_phrases.values() for ws in phrase for w in ws
+        )
+        self._inert_forms: dict[str, tuple[int, tuple[str, ...], bool]] = {}
+
+    def is_inert(self, text: str) -> bool:
+        """Whether the full analysis of `text` (masked, ASCII) is sure to find
+        nothing that decides or is reported: every word resolves only to
+        `INERT_CATEGORIES` words, to words that need a person or a garment where
+        the text has none (`_ROLE_BITS`), or to none; no phrase that is not
+        inert is typed; and no word can be read another way (a reversed or
+        spelt-out word, fragments, camel case, separators or symbols inside a
+        word). Conservative: False sends the text to the full analysis, which
+        decides; a test checks that both agree wherever this says True."""
+        if not text.isascii() or _CAMEL_CASE_RE.search(text):
+            return False
+        cache, starts = self._inert_forms, self.fragment_starts
+        typed: list[tuple[str, ...]] = []
+        seen = 0
+        previous = ""  # the word before, where it begins a fragment's word
+        letters = 0  # one-letter words in a row
+        in_phrases = False
+        for form in TOKEN_RE.findall(text.lower()):
+            info = cache.get(form)
+            if info is None:
+                info = self._inert_form(form)
+            roles, phrase_keys, begins = info
+            if roles < 0:
+                return False
+            seen |= roles
+            if previous and previous + form in starts:
+                return False  # fragments: `nu de`
+            if len(form) == 1:
+                letters += 1
+                if letters >= MIN_SPACED_RUN:
+                    return False
+            else:
+                letters = 0
+            typed.append(phrase_keys)
+            if phrase_keys:
+                in_phrases = True
+            previous = form if begins else ""
+        if _combines(seen):
+            return False
+        return not in_phrases or not self._types_a_deciding_phrase(typed)
+
+    def _inert_form(self, form: str) -> tuple[int, tuple[str, ...], bool]:
+        """(roles, keys in phrases that are not inert, whether it begins a word
+        fragments join into) of one word for `is_inert`; roles -1 where the word
+        may decide. Cached."""
+        roles, phrase_keys = self._inert_form_uncached(form)
+        info = roles, phrase_keys, form in self.fragment_starts
+        if len(self._inert_forms) >= RESOLVE_CACHE_SIZE:
+            self._inert_forms.clear()
+        self._inert_forms[form] = info
+        return info
+
+    def _inert_form_uncached(self, form: str) -> tuple[int, tuple[str, ...]]:
+        if not form.isalnum():
+            return -1, ()  # separators, symbols, leetspeak: `n.u.d.e`, `s*x`
+        keys = self.resolve(form)
+        if keys is None:
+            return (-1, ()) if self._reads_reversed_unknown(form) else (0, ())
+        seen = 0
+        for key in keys:
+            if key[0] == "#":
+                # a count needs a person to be an age (`girl 12`); a glued age
+                # (`12yo`), an ordinal or a year may be reported alone
+                if not key.startswith(NUMBER_KEY):
+                    return -1, ()
+                seen |= _COUNT
+                continue
+            roles = self._roles.get(key, 0)
+            if roles is None:
+                return -1, ()
+            seen |= roles
+        return seen, tuple(k for k in keys if k in self._deciding_phrase_words)
+
+    def _types_a_deciding_phrase(self, typed: list[tuple[str, ...]]) -> bool:
+        phrases = self._deciding_phrases
+        count = len(typed)
+        for index in range(count - 1):
+            for first in typed[index]:
+                for second in typed[index + 1]:
+                    for words in phrases.get((first, second), ()):
+                        size = len(words)
+                        if index + size <= count and all(
+                            words[k] in typed[index + k] for k in range(2, size)
+                        ):
+                            return True
+        return False
 
     # -- look-up -------------------------------------------------------------
 
