@@ -272,6 +272,9 @@ class PromptFilter:
         readings = views.views(text)
         if self.lexicon.has_reversed_signal(positive.tokens):
             readings.extend(views.reversed_views(text, self.lexicon.reads_reversed))
+        backwards = views.word_order_view(text)
+        if backwards is not None:
+            readings.append(backwards)
         present = positive.by_category.keys()
         if negative_text or not present.isdisjoint(_SEXUAL + _PARTIAL):
             # an age changes a decision only with sexual content, exposure or a
@@ -550,6 +553,7 @@ _VIEW_REASONS = {
     "mirrored": "read in the mirrored reading of the text",
     "transliterated": "read in the Latin transliteration of the text",
     "arithmetic": "read with the age arithmetic worked out (`age 2x5` is 10)",
+    "word_order": "read with its words in reverse order (`old years 9 girl`)",
 }
 
 

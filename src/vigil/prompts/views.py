@@ -187,6 +187,28 @@ def reversed_views(
     return out
 
 
+#: Signs of a text typed with its words in reverse order: an age read backwards
+#: (`old years 9`, `8 aged`), clothing negated backwards (`clothes no`).
+_WORDS_BACKWARDS_RE = re.compile(
+    r"\bold\s+(?:years?|yrs?)\s+(?:\d{1,2}|[a-z]+)\b|\b\d{1,2}\s+aged?\b"
+    r"|\b(?:clothes|clothing)\s+(?:no|without)\b|\boff\s+(?:clothes|dress|shirt|take)\b",
+    re.IGNORECASE,
+)
+_PIECE_RE = re.compile(r"\w+|[^\w\s]+|\s+")
+
+
+def word_order_view(text: str) -> View | None:
+    """`naked, old year 10, boy`: the text with its words (and the punctuation
+    between them) in reverse order, where it shows signs of being typed so
+    (`_WORDS_BACKWARDS_RE`); None otherwise."""
+    if not _WORDS_BACKWARDS_RE.search(text):
+        return None
+    where: list[int] = []
+    for match in reversed(list(_PIECE_RE.finditer(text))):
+        where.extend(range(*match.span()))
+    return View("word_order", "".join(text[i] for i in where), tuple(where))
+
+
 def _run_backwards(text: str, run: list[tuple[int, int]]) -> list[int]:
     """The positions of the reversed words of `run` (spans, with the spaces
     between them) read last letter first as one piece, the punctuation at its
