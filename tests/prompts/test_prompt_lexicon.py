@@ -15,6 +15,11 @@ from vigil.prompts.lexicon import (
 )
 
 REQUIRED_LANGUAGES = {"en", "de", "es", "fr", "it", "pt", "ru", "nl", "pl"}
+#: Lexicons added for issue 16 (CJK numerals are read by the segmenter, so these
+#: need not list number words)
+MORE_LANGUAGES = {
+    "uk", "tr", "ar", "hi", "id", "vi", "ja", "zh", "ko", "cs", "hu", "el", "he"
+}  # fmt: skip
 
 
 def test_parse_format() -> None:
@@ -71,8 +76,10 @@ def test_load_file_limits(tmp_path: pathlib.Path) -> None:
 
 def test_builtin_files_cover_the_languages_and_categories() -> None:
     entries = builtin_entries()
-    assert {e.lang for e in entries} >= REQUIRED_LANGUAGES
+    assert {e.lang for e in entries} >= REQUIRED_LANGUAGES | MORE_LANGUAGES
     assert {e.category for e in entries} <= set(CATEGORIES)
+    for lang in MORE_LANGUAGES:
+        assert {"minor", "nudity"} <= {e.category for e in entries if e.lang == lang}
     for lang in REQUIRED_LANGUAGES:
         categories = {e.category for e in entries if e.lang == lang}
         assert {"minor", "nudity", "sexual", "age_unit", "number"} <= categories, lang

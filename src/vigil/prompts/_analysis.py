@@ -339,15 +339,18 @@ def _drop_modifiers(analysis: Analysis, dropped: set[int]) -> None:
 #: Undressing verbs whose object is a thing (`undressing a doll`, `undress the
 #: mannequin`): the object right after the verb, or after one of these words.
 _OBJECT_DETERMINERS = frozenset(
-    {"a", "an", "the", "her", "his", "their", "my", "its", "your", "our", "this"}
-)
+    {"a", "an", "the", "her", "his", "their", "my", "its", "your", "our", "this",
+     "την", "το", "τις", "τα", "tin", "to", "tis", "ta", "את"}
+)  # fmt: skip
 _UNDRESSING = frozenset({"nudify", "clothing_removal"})
 #: Things dressed and undressed in play or in shops. Not lexicon `object`s: an
 #: object word also ends a modifier (`baby goat`), and `child doll` must stay a
 #: child.
 _UNDRESSED_THINGS = frozenset(
     {"doll", "dolls", "mannequin", "mannequins", "barbie", "barbies", "puppet",
-     "puppets", "teddy", "scarecrow", "snowman", "figurine", "dummy", "dummies"}
+     "puppets", "teddy", "scarecrow", "snowman", "figurine", "dummy", "dummies",
+     "κουκλα", "κουκλες", "κουκλιτσα", "μανεκεν", "koykla", "koykles", "maneken",
+     "בובה", "הבובה", "בובות", "הבובות", "מנקין", "המנקין"}
 )  # fmt: skip
 
 

@@ -83,7 +83,7 @@ _MIRRORED_KEYS = frozenset(_MIRRORED_ONLY) - {"И", "Я"}
 _CYRILLIC_LOOKALIKE_MIRRORS = frozenset({"И", "Я"})
 #: Scripts transliterated (first word of the Unicode name of the letter).
 _TRANSLITERATED_SCRIPTS = frozenset(
-    {"CYRILLIC", "GREEK", "ARMENIAN", "GEORGIAN", "HEBREW", "ARABIC", "DEVANAGARI",
+    {"CYRILLIC", "GREEK", "ARMENIAN", "GEORGIAN", "ARABIC", "DEVANAGARI",
      "BENGALI", "THAI", "ETHIOPIC", "TAMIL", "TELUGU", "GUJARATI", "GURMUKHI"}
 )  # fmt: skip
 
