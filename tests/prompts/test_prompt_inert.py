@@ -1,7 +1,8 @@
 """The fast path of `PromptFilter.check`: a prompt whose words all are inert
-(`Lexicon.is_inert`) is allowed without the full analysis. The verdict must be
-the one the full analysis gives, triggers and all, on every prompt the test
-data holds and on prompts built at random from words of every kind."""
+or only reported (`Lexicon.inert_reading`) is allowed without the full analysis.
+The verdict must be the one the full analysis gives, triggers, score and the
+semantic stage's say included, on every prompt the test data holds and on
+prompts built at random from words of every kind."""
 
 import json
 
@@ -40,8 +41,10 @@ def test_the_fast_path_agrees_with_the_full_analysis_on_the_test_data(
 ) -> None:
     f = PromptFilter.default(semantic=semantic)
     texts = data_prompts()
-    inert = [p for p in texts if f.lexicon.is_inert(syntax.mask(p).text)]
+    readings = {p: f.lexicon.inert_reading(syntax.mask(p).text) for p in texts}
+    inert = [p for p, reading in readings.items() if reading is not None]
     assert len(inert) > 200  # the fast path is taken
+    assert sum(1 for p in inert if readings[p].reported) > 10  # adults listed
     assert [p for p in inert if f.check(p) != full_verdict(f, p)] == []
 
 
@@ -53,10 +56,42 @@ def test_the_fast_path_agrees_with_the_full_analysis_on_the_test_data(
         "a small house with a blue door",
         "a person walking in the rain",
         "a shirt on a hanger",
+        "a cat under a table",  # `under a` begins `underage`, no word follows
+        "a field covered in snow",  # a censoring word: negative prompts only
+        "no cars",  # a negation alone (the semantic stage is then not asked)
     ],
 )
 def test_inert_prompts(prompt: str) -> None:
     assert lexical().lexicon.is_inert(syntax.mask(prompt).text)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "reported"),
+    [
+        ("a woman walking", [("adult", "woman", "woman")]),
+        ("two men and a dog", None),  # a count with a person: maybe an age
+        ("men and women", [("adult", "men", "men"), ("adult", "women", "women")]),
+        ("a girl with a kite", [("ambiguous_person", "girl", "girl")]),
+        ("a young tree", [("youthful", "young", "young")]),
+        ("a young woman", None),  # a phrase
+        ("a young girl", None),  # youth + person: a minor
+        ("a man without a shirt", None),  # negation + garment: exposure
+        ("there is no man here", [("adult", "man", "man")]),
+    ],
+)
+def test_words_an_allowed_verdict_lists(
+    prompt: str, reported: list[tuple[str, str, str]] | None
+) -> None:
+    f = lexical()
+    reading = f.lexicon.inert_reading(syntax.mask(prompt).text)
+    if reported is None:
+        assert reading is None
+        return
+    assert reading is not None
+    assert [(c, prompt[s:e], term) for s, e, c, term in reading.reported] == reported
+    verdict = f.check(prompt)
+    assert [(tr.category, tr.text, tr.term) for tr in verdict.triggers] == reported
+    assert verdict == full_verdict(f, prompt)
 
 
 @pytest.mark.parametrize(
@@ -67,8 +102,6 @@ def test_inert_prompts(prompt: str) -> None:
         "a small person",  # young + person: youthful
         "shirt off",  # a garment with a removal word
         "12yo skateboarding",  # a glued age is reported alone
-        "a woman walking",  # adult words are reported
-        "no cars",  # a negation: the lexicon has read the text
         "nu de",  # fragments
         "n u d e",  # spelt out
         "dekan",  # reversed
@@ -93,6 +126,9 @@ WORDS = [
     "born", "2016", "over", "under", "around", "ish", "months", "grade", "4th",
     "class", "school", "teen", "cub", "furry", "shower", "take", "strip", "her",
     "his", "she", "11", "9yo", "by", "than", "older", "and", "half", "cute",
+    "man", "men", "women", "lady", "adult", "covered", "under", "ge", "age",
+    "un", "der", "not", "hat", "top", "mature", "grown", "elderly", "kid",
+    "toddler", "ler", "tod", "dl", "it's", "close-up", "gentleman", "mom", "son",
 ]  # fmt: skip
 
 
@@ -104,5 +140,16 @@ WORDS = [
 def test_the_fast_path_agrees_on_random_prompts(words: list[str], sep: str) -> None:
     f = lexical()
     prompt = sep.join(words)
-    if f.lexicon.is_inert(syntax.mask(prompt).text):
+    if f.lexicon.inert_reading(syntax.mask(prompt).text) is not None:
+        assert f.check(prompt) == full_verdict(f, prompt), prompt
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=8))
+def test_the_fast_path_agrees_with_the_semantic_stage_on_random_prompts(
+    words: list[str],
+) -> None:
+    f = PromptFilter.default()
+    prompt = " ".join(words)
+    if f.lexicon.inert_reading(syntax.mask(prompt).text) is not None:
         assert f.check(prompt) == full_verdict(f, prompt), prompt

@@ -1,8 +1,10 @@
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vigil.prompts.lexicon import builtin
 from vigil.prompts.normalise import (
+    ASCII_TOKEN_RE,
+    TOKEN_RE,
     fold_char,
     fold_text,
     latin_lookalike,
@@ -101,3 +103,17 @@ def test_token_spans_lie_in_the_text_in_order(text: str) -> None:
     assert starts == sorted(starts)
     for tok in tokens:
         assert 0 <= tok.start < tok.end <= len(text)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127), max_size=40)
+    | st.lists(
+        st.sampled_from(list("aX9 @$!|.-_'*~/,;:()#") + ["nude", "Kid", "a.b"]),
+        max_size=20,
+    ).map("".join)
+)
+def test_the_ascii_word_pattern_finds_the_words_the_full_one_does(text: str) -> None:
+    assert [m.span() for m in ASCII_TOKEN_RE.finditer(text)] == [
+        m.span() for m in TOKEN_RE.finditer(text)
+    ]

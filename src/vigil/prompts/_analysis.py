@@ -30,6 +30,7 @@ from vigil.prompts.lexicon import (
     NUMBER_KEY,
     ORDINAL_KEY,
     SIGNAL_CATEGORIES,
+    WORD_FLAGS,
     YEAR_KEY,
     Lexicon,
 )
@@ -52,7 +53,6 @@ _RULE_CATEGORIES = frozenset(
      "removal_after", "number", "age_compact", "ordinal", "furry_minor", "year",
      "puberty", "nudity_short", "person_short", "nudify", "clothing_removal"}
 )  # fmt: skip
-_WORD_FLAGS = frozenset({"noun", "modifier", "context", "english"})
 
 
 #: Letters only Vietnamese writes (Latin Extended Additional: ả ạ ầ ế ộ ...; and
@@ -269,7 +269,7 @@ def _look_up(tokens: list[Token], lexicon: Lexicon) -> tuple[list[Hit], set[str]
             end = tokens[last].end
             for entry in entries:
                 if entry.flags:
-                    flagged = flagged or not entry.flags.isdisjoint(_WORD_FLAGS)
+                    flagged = flagged or not entry.flags.isdisjoint(WORD_FLAGS)
                 hits.append(
                     Hit(
                         entry.category,

@@ -73,6 +73,8 @@ GRAMMAR_CATEGORIES: dict[str, str] = {
 }
 CATEGORIES = {**SIGNAL_CATEGORIES, **GRAMMAR_CATEGORIES}
 FLAGS = frozenset({"context", "english", "noun", "exact", "modifier"})
+#: Flags by which a rule of the analysis may drop a word's hit (all but `exact`).
+WORD_FLAGS = frozenset({"noun", "modifier", "context", "english"})
 
 #: Limits for operator-supplied files (the built-in files are ~100 KB).
 MAX_LEXICON_BYTES = 16 * 1024 * 1024

@@ -27,7 +27,13 @@ import typing as t
 
 from vigil.prompts import _ages, _analysis, arithmetic, syntax, views
 from vigil.prompts._hits import Analysis, Hit
-from vigil.prompts.lexicon import Lexicon, builtin, builtin_entries, load_file
+from vigil.prompts.lexicon import (
+    InertReading,
+    Lexicon,
+    builtin,
+    builtin_entries,
+    load_file,
+)
 from vigil.prompts.normalise import join_fragments, tokenise
 
 
@@ -217,21 +223,31 @@ class PromptFilter:
         if truncated:
             prompt, negative = prompt[:MAX_FIELD_CHARS], negative[:MAX_FIELD_CHARS]
         masked = syntax.mask(prompt)
-        text = masked.text
-        if (
-            not negative
-            and not truncated
-            and not masked.suppressed
-            and self.lexicon.is_inert(text)
-        ):
-            # most prompts: no word that decides or is reported (a test checks
-            # that the full analysis agrees on every such prompt)
-            return self._without_signals(prompt)
+        if not negative and not truncated and not masked.suppressed:
+            # most prompts: no word that decides (a test checks that the full
+            # analysis agrees on every such prompt)
+            reading = self.lexicon.inert_reading(masked.text)
+            if reading is not None and (
+                not reading.reported
+                or (not masked.networks and len(reading.reported) <= MAX_TRIGGERS)
+            ):
+                return self._inert_verdict(prompt, reading)
         return self._check_fully(prompt, negative, masked, truncated)
 
-    def _without_signals(self, prompt: str) -> PromptVerdict:
-        level, reasons = self._semantic_level(prompt, 0.0, [], frozenset())
-        return PromptVerdict(_decision(level), round(level, 4), (), tuple(reasons))
+    def _inert_verdict(self, prompt: str, reading: InertReading) -> PromptVerdict:
+        level = 0.0
+        reasons: list[str] = []
+        if reading.categories.isdisjoint(_LEXICON_VERDICTS):
+            level, reasons = self._semantic_level(
+                prompt, level, reasons, reading.categories
+            )
+        triggers = tuple(
+            Trigger(category, prompt[start:end], (start, end), "prompt", term)
+            for start, end, category, term in reading.reported
+        )
+        return PromptVerdict(
+            _decision(level), round(level, 4), triggers, tuple(reasons)
+        )
 
     def _semantic_level(
         self, prompt: str, level: float, reasons: list[str], present: t.AbstractSet[str]

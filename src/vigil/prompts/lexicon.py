@@ -16,6 +16,7 @@ transliterated view (`views.py`).
 
 import dataclasses
 import functools
+import operator
 import re
 import typing as t
 
@@ -26,6 +27,7 @@ from vigil.prompts._lexicon_format import (
     GRAMMAR_CATEGORIES,
     MAX_LEXICON_BYTES,
     SIGNAL_CATEGORIES,
+    WORD_FLAGS,
     Entry,
     LexiconError,
     builtin_entries,
@@ -33,16 +35,17 @@ from vigil.prompts._lexicon_format import (
     parse,
 )
 from vigil.prompts.normalise import (
+    ASCII_TOKEN_RE,
     LEET_AS_I,
     MIN_SPACED_RUN,
     NUMBER_KEY,
-    TOKEN_RE,
     CjkTerms,
     Token,
     capital_i_forms,
     has_cjk,
     latin_lookalike,
     leet_forms,
+    piece_form,
     wildcard_forms,
 )
 from vigil.prompts.views import transliterate_term
@@ -87,9 +90,8 @@ MIN_TRANSLITERATED_CHARS = 5
 _SHORT_TRANSLITERATED = frozenset({"number", "age_unit", "age_old", "age_prefix"})
 _REVERSED_AGE_RE = re.compile(r"^(?:oy|o/y|sry|sraey)\d{1,2}$")
 #: Categories that decide nothing and are reported in no verdict on their own: a
-#: field of only these words is allowed without the full analysis (`is_inert`).
-#: Not `adult` (an allowed verdict lists its adult words), `benign` or `negation`
-#: (the lexicon has then read the text, and the semantic stage is not asked).
+#: field of only these words is allowed without the full analysis
+#: (`inert_reading`). Not `benign` (an idiom consumes the words it is made of).
 INERT_CATEGORIES = frozenset({"object", "copula", "filler"})
 #: Categories that matter only together with another kind of word; alone they
 #: are inert: `young` before a person (youthful) or text-speak `by` (boy); a count
@@ -98,8 +100,15 @@ INERT_CATEGORIES = frozenset({"object", "copula", "filler"})
 _ROLE_BITS = {
     "person": 1, "clothing": 2, "youth_adjective": 4, "person_short": 8,
     "age_prefix": 16, "age_unit": 16, "age_old": 16, "age_suffix": 16,
-    "removal_after": 32, "number": 64,
+    "removal_after": 32, "number": 64, "negation": 128,
+    # a censoring word matters only in a negative prompt, which the fast path
+    # never reads
+    "censor": 0,
 }  # fmt: skip
+#: Categories an allowed verdict still lists as triggers (`a woman walking`
+#: reports `woman`), and the roles their words play: an adult or a girl/boy is
+#: a person (`girl 12`, `young woman`), `young` a youth word (`young girl`).
+_REPORTED_ROLES = {"adult": 1, "ambiguous_person": 1, "youthful": 4}
 _PERSON, _GARMENT, _YOUTH, _SHORT_PERSON, _AGE_WORD, _REMOVAL_AFTER = (
     1,
     2,
@@ -109,6 +118,7 @@ _PERSON, _GARMENT, _YOUTH, _SHORT_PERSON, _AGE_WORD, _REMOVAL_AFTER = (
     32,
 )
 _COUNT = 64  # a number word or key (`two`, `#num=12`)
+_NEGATION = 128  # `no`, `without`: with a garment, nudity (`without clothes`)
 #: A lower-case letter before an upper-case one: `nakedLittleGirl` is split.
 _CAMEL_CASE_RE = re.compile(r"[a-z][A-Z]")
 
@@ -120,6 +130,7 @@ def _combines(roles: int) -> bool:
         or (roles & _COUNT and roles & (_PERSON | _AGE_WORD))
         or (roles & _AGE_WORD and roles & _PERSON)
         or (roles & _REMOVAL_AFTER and roles & _GARMENT)
+        or (roles & _NEGATION and roles & _GARMENT)
     )
 
 
@@ -127,12 +138,79 @@ def _roles(entries: t.Iterable[Entry]) -> int | None:
     """None for entries that may decide alone; else their `_ROLE_BITS`."""
     roles = 0
     for entry in entries:
-        bits = _ROLE_BITS.get(entry.category)
+        bits = _ROLE_BITS.get(entry.category, _REPORTED_ROLES.get(entry.category))
         if bits is not None:
             roles |= bits
         elif entry.category not in INERT_CATEGORIES:
             return None
     return roles
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _InertWord:
+    """What one word of a field the full analysis finds nothing in contributes:
+    its `_ROLE_BITS`, the trigger it is reported as (category, term), if any, and
+    the categories of its hits."""
+
+    roles: int
+    report: tuple[str, str] | None
+    categories: frozenset[str]
+
+
+def _inert_word(entries: t.Sequence[Entry]) -> _InertWord | None:
+    """None where the word may decide alone, or where a rule may drop or keep
+    one of its hits (a `noun`, `modifier`, `context` or `english` entry whose
+    category no plain entry of the word shares)."""
+    roles = _roles(entries)
+    if roles is None:
+        return None
+    plain = {e.category for e in entries if not e.flags & WORD_FLAGS}
+    if any(
+        e.flags & WORD_FLAGS and e.category not in plain | INERT_CATEGORIES
+        for e in entries
+    ):
+        return None
+    reports = {
+        (e.category, e.term)
+        for e in entries
+        if e.category in _REPORTED_ROLES and not e.flags & WORD_FLAGS
+    }
+    if len(reports) > 1 or any(
+        e.flags & WORD_FLAGS
+        and e.category in _REPORTED_ROLES
+        and (e.category, e.term) not in reports
+        for e in entries
+    ):
+        return None  # more than one trigger, or one a rule may drop or keep
+    report = next(iter(reports), None)
+    return _InertWord(roles, report, frozenset(e.category for e in entries))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InertReading:
+    """What the full analysis would make of a field it finds nothing in that
+    decides or combines (`Lexicon.inert_reading`): the words it would still
+    report, as (start, end, category, term), and the categories of all its hits
+    (the semantic stage's thresholds and whether the lexicon has read the text
+    depend on them)."""
+
+    reported: tuple[tuple[int, int, str, str], ...]
+    categories: frozenset[str]
+
+
+_NO_WORD = _InertWord(0, None, frozenset())
+_COUNT_WORD = _InertWord(_COUNT, None, frozenset({"number"}))
+
+
+#: A typed form as `inert_reading` reads it: (roles, the trigger it is reported
+#: as or None, the categories of its hits, its keys in phrases that are not
+#: inert, the piece it is as a fragment (`normalise.piece_form`), whether that
+#: piece begins a word fragments join into). A tuple: it is unpacked once per
+#: word of every prompt.
+_InertForm = tuple[
+    int, tuple[str, str] | None, frozenset[str], tuple[str, ...], str, bool
+]
+_UNSEEN: t.Any = object()
 
 
 #: Reversed signal words (`edun`) trigger the reversed reading from this length.
@@ -191,7 +269,9 @@ __all__ = [
     "ORDINAL_KEY",
     "YEAR_KEY",
     "SIGNAL_CATEGORIES",
+    "WORD_FLAGS",
     "Entry",
+    "InertReading",
     "Lexicon",
     "LexiconError",
     "builtin",
@@ -364,9 +444,9 @@ class Lexicon:
         self._reads_reversed_unknown = functools.lru_cache(maxsize=RESOLVE_CACHE_SIZE)(
             self._reversed_unknown
         )
-        # `is_inert`: what each word's entries need before they matter, and the
-        # phrases that are not inert, by their first two words
-        self._roles = {k: _roles(es) for k, es in self.singles.items()}
+        # `inert_reading`: what each word's entries need before they matter, and
+        # the phrases that are not inert, by their first two words
+        self._inert_words = {k: _inert_word(es) for k, es in self.singles.items()}
         self._deciding_phrases: dict[tuple[str, str], list[tuple[str, ...]]] = {}
         for grouped_items in self.phrases.values():
             for words, phrase_entries in grouped_items:
@@ -377,80 +457,130 @@ class Lexicon:
         self._deciding_phrase_words = frozenset(
             w for phrase in self._deciding_phrases.values() for ws in phrase for w in ws
         )
-        self._inert_forms: dict[str, tuple[int, tuple[str, ...], bool]] = {}
+        self._inert_forms: dict[str, _InertForm | None] = {}
 
     def is_inert(self, text: str) -> bool:
-        """Whether the full analysis of `text` (masked, ASCII) is sure to find
-        nothing that decides or is reported: every word resolves only to
-        `INERT_CATEGORIES` words, to words that need a person or a garment where
-        the text has none (`_ROLE_BITS`), or to none; no phrase that is not
+        """Whether the full analysis of `text` finds nothing in it that decides
+        or is reported (`inert_reading` with no word reported)."""
+        reading = self.inert_reading(text)
+        return reading is not None and not reading.reported
+
+    def inert_reading(self, text: str) -> InertReading | None:
+        """What the full analysis would make of `text` (masked, ASCII) where it
+        is sure to find nothing that decides; None where it may. Every word
+        resolves only to `INERT_CATEGORIES` words, to words that need another
+        kind of word the text has none of (`_ROLE_BITS`; `young` needs a
+        person, `off` a garment), to words reported as they are (an adult,
+        girl/boy, `young`: `_REPORTED_ROLES`), or to none; no phrase that is not
         inert is typed; and no word can be read another way (a reversed or
-        spelt-out word, fragments, camel case, separators or symbols inside a
-        word). Conservative: False sends the text to the full analysis, which
-        decides; a test checks that both agree wherever this says True."""
+        spelt-out word, words fragments join into, camel case, separators or
+        symbols inside a word). Conservative: None sends the text to the full
+        analysis, which decides; a test checks that both agree wherever this
+        gives a reading."""
         if not text.isascii() or _CAMEL_CASE_RE.search(text):
-            return False
-        cache, starts = self._inert_forms, self.fragment_starts
+            return None
+        cache, starts, fragment_word = (
+            self._inert_forms,
+            self.fragment_starts,
+            self.fragment_word,
+        )
         typed: list[tuple[str, ...]] = []
         seen = 0
-        previous = ""  # the word before, where it begins a fragment's word
+        one = two = ""  # the last piece, the last two, where they begin a word
         letters = 0  # one-letter words in a row
         in_phrases = False
-        for form in TOKEN_RE.findall(text.lower()):
-            info = cache.get(form)
-            if info is None:
+        groups: set[frozenset[str]] = set()  # the categories of each word
+        reports: list[tuple[int, tuple[str, str]]] = []  # (word index, trigger)
+        lowered = text.lower()
+        for index, form in enumerate(ASCII_TOKEN_RE.findall(lowered)):
+            info = cache.get(form, _UNSEEN)
+            if info is _UNSEEN:
                 info = self._inert_form(form)
-            roles, phrase_keys, begins = info
-            if roles < 0:
-                return False
+            if info is None:
+                return None
+            roles, report, categories, phrase_keys, piece, begins = info
             seen |= roles
-            if previous and previous + form in starts:
-                return False  # fragments: `nu de`
+            if one or two:
+                # fragments: at most three pieces join into a word (`nu de`, `un
+                # der a ge`), the first two the beginning of one (`join_fragments`)
+                if two and fragment_word(two + piece):
+                    return None
+                if one and (pair := one + piece) in starts:
+                    if fragment_word(pair):
+                        return None
+                    two = pair
+                else:
+                    two = ""
+            one = piece if begins else ""
             if len(form) == 1:
                 letters += 1
                 if letters >= MIN_SPACED_RUN:
-                    return False
+                    return None
             else:
                 letters = 0
             typed.append(phrase_keys)
             if phrase_keys:
                 in_phrases = True
-            previous = form if begins else ""
+            if report is not None:
+                reports.append((index, report))
+            groups.add(categories)
         if _combines(seen):
-            return False
-        return not in_phrases or not self._types_a_deciding_phrase(typed)
+            return None
+        if in_phrases and self._types_a_deciding_phrase(typed):
+            return None
+        reported: tuple[tuple[int, int, str, str], ...] = ()
+        if reports:
+            spans = [match.span() for match in ASCII_TOKEN_RE.finditer(lowered)]
+            reported = tuple((*spans[i], *report) for i, report in reports)
+        return InertReading(reported, frozenset().union(*groups))
 
-    def _inert_form(self, form: str) -> tuple[int, tuple[str, ...], bool]:
-        """(roles, keys in phrases that are not inert, whether it begins a word
-        fragments join into) of one word for `is_inert`; roles -1 where the word
-        may decide. Cached."""
-        roles, phrase_keys = self._inert_form_uncached(form)
-        info = roles, phrase_keys, form in self.fragment_starts
+    def _inert_form(self, form: str) -> "_InertForm | None":
+        """One word as `inert_reading` reads it; None where it may decide.
+        Cached."""
+        info = self._inert_form_uncached(form)
         if len(self._inert_forms) >= RESOLVE_CACHE_SIZE:
             self._inert_forms.clear()
         self._inert_forms[form] = info
         return info
 
-    def _inert_form_uncached(self, form: str) -> tuple[int, tuple[str, ...]]:
+    def _inert_form_uncached(self, form: str) -> "_InertForm | None":
         if not form.isalnum():
-            return -1, ()  # separators, symbols, leetspeak: `n.u.d.e`, `s*x`
+            return None  # separators, symbols, leetspeak: `n.u.d.e`, `s*x`
+        piece = piece_form(form)
         keys = self.resolve(form)
         if keys is None:
-            return (-1, ()) if self._reads_reversed_unknown(form) else (0, ())
-        seen = 0
-        for key in keys:
-            if key[0] == "#":
-                # a count needs a person to be an age (`girl 12`); a glued age
-                # (`12yo`), an ordinal or a year may be reported alone
-                if not key.startswith(NUMBER_KEY):
-                    return -1, ()
-                seen |= _COUNT
-                continue
-            roles = self._roles.get(key, 0)
-            if roles is None:
-                return -1, ()
-            seen |= roles
-        return seen, tuple(k for k in keys if k in self._deciding_phrase_words)
+            if self._reads_reversed_unknown(form):
+                return None
+            return 0, None, frozenset(), (), piece, piece in self.fragment_starts
+        if len(keys) == 1:
+            word = self._inert_key(keys[0])
+        else:
+            # glued words (`dogsofa`): each is a hit of the same span
+            parts = [self._inert_key(key) for key in keys]
+            if any(p is None or p.report is not None for p in parts):
+                return None
+            word = _InertWord(
+                functools.reduce(operator.or_, (p.roles for p in parts if p), 0),
+                None,
+                frozenset().union(*(p.categories for p in parts if p)),
+            )
+        if word is None:
+            return None
+        return (
+            word.roles,
+            word.report,
+            word.categories,
+            tuple(k for k in keys if k in self._deciding_phrase_words),
+            piece,
+            piece in self.fragment_starts,
+        )
+
+    def _inert_key(self, key: str) -> _InertWord | None:
+        if key[0] == "#":
+            # a count needs a person to be an age (`girl 12`); a glued age
+            # (`12yo`), an ordinal or a year may be reported alone
+            return _COUNT_WORD if key.startswith(NUMBER_KEY) else None
+        return self._inert_words.get(key, _NO_WORD)
 
     def _types_a_deciding_phrase(self, typed: list[tuple[str, ...]]) -> bool:
         phrases = self._deciding_phrases

@@ -37,6 +37,9 @@ TOKEN_RE = re.compile(
     rf"(?:[^\W_]|[@$!|€{_INDIC_MARKS}])+"
     rf"(?:[.\-_'’*~·/]+(?:[^\W_]|[@$!|€{_INDIC_MARKS}])+)*"
 )
+#: `TOKEN_RE` on ASCII text, where it is the same and twice as fast (a test
+#: checks both find the same words).
+ASCII_TOKEN_RE = re.compile(r"[A-Za-z0-9@$!|]+(?:[.\-_'*~/]+[A-Za-z0-9@$!|]+)*")
 _INNER_SEPARATORS_RE = re.compile(r"[.\-_'’~·/]+")
 _PARTS_RE = re.compile(rf"(?:[^\W_]|[@$!|€*{_INDIC_MARKS}])+")
 #: The humps of a camel-case word (`nakedLittleGirl`, `NudeChild`): each a word.
@@ -314,7 +317,8 @@ def tokenise(text: str, resolve: Resolver, cjk: CjkTerms | None = None) -> list[
     segment = 0
     previous_end = 0
     run = longest_run = 0  # single characters in a row: `n u d e`
-    for match in TOKEN_RE.finditer(shadow):
+    words = ASCII_TOKEN_RE if shadow.isascii() else TOKEN_RE
+    for match in words.finditer(shadow):
         start, end = match.span()
         if start > previous_end and (
             start - previous_end > 1 or shadow[previous_end] != " "
@@ -538,9 +542,9 @@ def join_fragments(
     last = count - 1
     while index < count:
         joined = None
-        form = _piece_form(tokens[index].form)
+        form = piece_form(tokens[index].form)
         if index < last and form in starts:
-            following = _piece_form(tokens[index + 1].form)
+            following = piece_form(tokens[index + 1].form)
             pair = form + following
             if len(form) > MAX_SHORT_FRAGMENT_CHARS < len(following) and (
                 index + 2 > last
@@ -566,7 +570,7 @@ def join_fragments(
     return tokens if out is None else out
 
 
-def _piece_form(form: str) -> str:
+def piece_form(form: str) -> str:
     """A fragment as a reader sees it: `r3ss3d` (letters and leetspeak digits)
     reads `ressed`; plain numbers stay numbers."""
     if form.isalpha() or form.isdecimal():
@@ -586,7 +590,7 @@ def _fragment(
         gap = piece.start - previous.end
         if piece.segment != first.segment or not 0 < gap <= MAX_FRAGMENT_GAP_CHARS:
             return None
-    forms = [_piece_form(piece.form) for piece in pieces]
+    forms = [piece_form(piece.form) for piece in pieces]
     for piece, form in zip(pieces, forms, strict=True):
         if len(form) > MAX_FRAGMENT_CHARS or not form.isalpha():
             return None
