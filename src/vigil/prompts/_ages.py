@@ -197,8 +197,7 @@ def _approximate(analysis: Analysis, number: Hit) -> _Age | None:
             return None  # `under 6 months`: an infant either way, left to the unit
         last = found[1]
     elif last + 1 < len(tokens) and tokens[last + 1].segment == seg:
-        after = analysis.at.get(last + 1, [])
-        if not any(h.category in _AFTER_BARE_AGE for h in after):
+        if not _context_after(analysis, last + 1, seg):
             return None
     person = _nearest(analysis, start, last, PERSONS)
     thing = _nearest(analysis, start, last, {"object"})
@@ -234,8 +233,7 @@ def _in_her_year(analysis: Analysis, ordinal: Hit) -> _Age | None:
     if forms == _OF_LIFE and tokens[following + 1].segment == seg:
         last = following + 1
     elif following < len(tokens) and tokens[following].segment == seg:
-        after = analysis.at.get(following, [])
-        if not any(h.category in _AFTER_BARE_AGE for h in after):
+        if not _context_after(analysis, following, seg):
             return None
     return _Age(start, last, (ordinal.value or 1) - 1, False)
 
@@ -273,8 +271,7 @@ def _stated_age(analysis: Analysis, number: Hit) -> int | None:
         and tokens[following].segment == seg
         and not _time_after(tokens, number.last + 1, seg)
     ):
-        after = analysis.at.get(following, [])
-        if not any(h.category in _AFTER_BARE_AGE for h in after):
+        if not _context_after(analysis, following, seg):
             return None
     copula = analysis.find_before(
         number.first - 1, number.first - 1 - STATED_AGE_GAP_TOKENS, seg, {"copula"}
@@ -400,6 +397,32 @@ _AFTER_BARE_AGE = frozenset(
 )
 
 
+#: What a bare age is worn in, after up to `WORN_REACH_TOKENS` of these words:
+#: `girl about 8 in a swimsuit`, `she is 11 wearing only a towel`.
+_PASSED_BEFORE_WORN = frozenset(
+    {"in", "a", "an", "the", "her", "his", "their", "wearing", "only", "just"}
+)
+WORN_REACH_TOKENS = 3
+_WORN_AFTER_BARE_AGE = _AFTER_BARE_AGE | {"exposure"}
+
+
+def _context_after(analysis: Analysis, index: int, seg: int) -> bool:
+    """Whether a bare age ending before token `index` is followed by sexual
+    content, or by exposure after words such as "in a" ("girl, 8, nude"; "girl
+    about 8 in a swimsuit"; not "girl about 8 in the morning")."""
+    tokens = analysis.tokens
+    if any(h.category in _AFTER_BARE_AGE for h in analysis.at.get(index, ())):
+        return True
+    for k in range(index, min(index + WORN_REACH_TOKENS + 1, len(tokens))):
+        if tokens[k].segment != seg:
+            return False
+        if any(h.category in _WORN_AFTER_BARE_AGE for h in analysis.at.get(k, ())):
+            return True
+        if tokens[k].form not in _PASSED_BEFORE_WORN:
+            return False
+    return False
+
+
 _AND_A_HALF = ("and", "a", "half")
 #: `girl, eight`: a number word read as a bare age from two (`girl, one` is
 #: more often a count or a name than an age).
@@ -434,8 +457,7 @@ def _bare_age(analysis: Analysis, number: Hit) -> bool:
     ):
         following += 1  # `girl, 12-ish`
     if following < len(tokens) and tokens[following].segment == tokens[index].segment:
-        after = analysis.at.get(following, [])
-        if not any(h.category in _AFTER_BARE_AGE for h in after):
+        if not _context_after(analysis, following, tokens[index].segment):
             return False
         if tokens[before].segment != tokens[index].segment:
             return False  # `2 girls, 1 nude`: a count, not an age

@@ -226,6 +226,7 @@ def _look_up(tokens: list[Token], lexicon: Lexicon) -> tuple[list[Hit], set[str]
     flagged = False
     phrase_hits = lexicon.phrase_hits
     single_hits = lexicon.single_hits
+    benign_pairs = lexicon.benign_pairs
     no_hits: tuple[tuple[t.Any, ...], frozenset[str]] = ((), frozenset())
     count = len(tokens)
     index = 0
@@ -259,6 +260,8 @@ def _look_up(tokens: list[Token], lexicon: Lexicon) -> tuple[list[Hit], set[str]
                 ):
                     span, info = size, phrase_info
                     break
+            if span > 1 and _idiom_follows(tokens, index + span - 1, benign_pairs):
+                span, info = 1, None  # `remove the clothes rack`: a rack
         if info is None:
             info = single_hits.get(key, no_hits)
         entries, confirmed = info
@@ -285,6 +288,19 @@ def _look_up(tokens: list[Token], lexicon: Lexicon) -> tuple[list[Hit], set[str]
                 )
         index += span
     return hits, languages, flagged
+
+
+def _idiom_follows(
+    tokens: list[Token], last: int, benign_pairs: t.Container[tuple[str | None, ...]]
+) -> bool:
+    """Whether an idiom that consumes its words begins on token `last` (the last
+    word of a phrase) and goes on past it, in the same phrase of the text."""
+    following = last + 1
+    return (
+        following < len(tokens)
+        and tokens[following].segment == tokens[last].segment
+        and (tokens[last].key, tokens[following].key) in benign_pairs
+    )
 
 
 def _special_hit(key: str, token: Token, index: int) -> Hit:
@@ -330,10 +346,19 @@ def _drop_modifiers(analysis: Analysis, dropped: set[int]) -> None:
             continue
         if "noun" in hit.flags and token.key is None and token.form.isalpha():
             dropped.add(id(hit))
-        if "modifier" in hit.flags and any(
-            h.category == "object" for h in analysis.at.get(following, ())
+        if (
+            "modifier" in hit.flags
+            and not _reads_as_verb(token.form)
+            and any(h.category == "object" for h in analysis.at.get(following, ()))
         ):
             dropped.add(id(hit))
+
+
+def _reads_as_verb(form: str) -> bool:
+    """`kids building sandcastles`: an object word in -ing after a person reads
+    as what the person does, not as the thing the word describes (`duckling`,
+    `sapling` are things)."""
+    return form.endswith("ing") and not form.endswith("ling")
 
 
 #: Undressing verbs whose object is a thing (`undressing a doll`, `undress the
@@ -363,14 +388,26 @@ def _drop_undressed_objects(analysis: Analysis, dropped: set[int]) -> None:
         if following < len(tokens) and tokens[following].form in _OBJECT_DETERMINERS:
             following += 1
         if (
+            following + 1 < len(tokens)
+            and any(h.category in PERSONS for h in analysis.at.get(following, ()))
+            and _is_thing(analysis, following + 1)
+        ):
+            # whose coat: `svlékni dítěti bundu` (take the child's jacket off)
+            following += 1
+        if (
             following < len(tokens)
             and tokens[following].segment == tokens[hit.last].segment
-            and (
-                tokens[following].form in _UNDRESSED_THINGS
-                or any(h.category == "object" for h in analysis.at.get(following, ()))
-            )
+            and _is_thing(analysis, following)
         ):
             dropped.add(id(hit))
+
+
+def _is_thing(analysis: Analysis, index: int) -> bool:
+    """Whether token `index` is a thing one undresses or takes off: a doll, or a
+    lexicon `object` (a coat, a car)."""
+    return analysis.tokens[index].form in _UNDRESSED_THINGS or any(
+        h.category == "object" for h in analysis.at.get(index, ())
+    )
 
 
 #: Words for puberty that, negated or with "before"/"yet", describe a child:

@@ -434,6 +434,15 @@ class Lexicon:
                 by_second.setdefault(phrase[1], []).append(
                     (phrase, self._hit_info(phrase_entries))
                 )
+        #: The first two words of idioms that consume their words: one that
+        #: begins on the last word of a longer phrase wins ("remove the clothes
+        #: rack" removes a clothes rack).
+        self.benign_pairs = frozenset(
+            phrase[:2]
+            for grouped_phrases in self.phrases.values()
+            for phrase, phrase_entries in grouped_phrases
+            if all(e.category == "benign" for e in phrase_entries)
+        )
         #: Forms resolved only by a sound-alike key (English keys: in a text of
         #: another language they are dropped, see `_analysis`).
         self.sound_alike_forms: set[str] = set()
