@@ -10,9 +10,12 @@ from vigil._cli_context import json_line, lexicon_option
 from vigil._optional import MissingDependencyError
 from vigil.exitcodes import ExitCode
 from vigil.prompts.evaluate import (
+    MUTATION_SCOPES,
     EvalDataError,
     EvalReport,
+    MutationReport,
     evaluate,
+    evaluate_mutations,
     load_jsonl,
     load_table,
 )
@@ -158,6 +161,22 @@ def check(
     help="For CSV/TSV files: the label every prompt should get.",
 )
 @click.option("--show-errors", is_flag=True, help="List every disagreement.")
+@click.option(
+    "--mutations",
+    is_flag=True,
+    help="Also rewrite the signal words of each blocked `block` item the way "
+    "evaders type them (vowels dropped, letters doubled or swapped, leetspeak, "
+    "look-alike letters, spaces, dots or hyphens inside, reversed...) and print "
+    "how many rewrites stay blocked, per rewrite.",
+)
+@click.option(
+    "--mutation-scope",
+    type=click.Choice(MUTATION_SCOPES),
+    default="each",
+    show_default=True,
+    help="With --mutations: rewrite each signal word on its own (one prompt per "
+    "word) or all of a prompt's signal words at once.",
+)
 @lexicon_option
 @_HEAD
 @_SEMANTIC
@@ -168,6 +187,8 @@ def eval_(
     column: str | None,
     expect: str,
     show_errors: bool,
+    mutations: bool,
+    mutation_scope: str,
     lexicons: tuple[pathlib.Path, ...],
     head: pathlib.Path | None,
     semantic: bool,
@@ -182,6 +203,11 @@ def eval_(
     `allow` items and how many `block` items were allowed; when lines carry a `why`
     class, the same figures per class (block recall, blocks let through as allow,
     false blocks, reviews let through as allow).
+
+    --mutations measures robustness to obfuscation: each `block` item the filter
+    blocks as typed has the words of its triggers rewritten (`vigil.prompts.mutate`;
+    Latin-letter words only) and is checked again. With --show-errors, every
+    rewrite that was not blocked is listed too.
     """
     try:
         if column:
@@ -190,9 +216,16 @@ def eval_(
             examples = load_jsonl(file)
     except EvalDataError as exc:
         raise click.ClickException(str(exc)) from exc
-    report = evaluate(_filter(lexicons, head, semantic, model), examples)
+    prompt_filter = _filter(lexicons, head, semantic, model)
+    report = evaluate(prompt_filter, examples)
+    mutated = (
+        evaluate_mutations(prompt_filter, examples, scope=mutation_scope)
+        if mutations
+        else None
+    )
     if as_json:
-        json_line({"file": str(file), **report.as_dict()})
+        extra = {} if mutated is None else {"mutation_robustness": mutated.as_dict()}
+        json_line({"file": str(file), **report.as_dict(), **extra})
         if show_errors:
             for example, verdict in report.errors:
                 json_line(
@@ -202,11 +235,47 @@ def eval_(
                         **verdict.as_dict(),
                     }
                 )
+            for example, name, rewritten, verdict in mutated.misses if mutated else ():
+                json_line(
+                    {
+                        "prompt": rewritten,
+                        "original": example.prompt,
+                        "mutation": name,
+                        "label": example.label.value,
+                        **verdict.as_dict(),
+                    }
+                )
         return
     _print_report(report)
+    if mutated is not None:
+        _print_mutations(mutated, mutation_scope)
     if show_errors:
         for example, verdict in report.errors:
             click.echo(f"{example.label.value} -> {_line(verdict)}  {example.prompt!r}")
+        for example, name, rewritten, verdict in mutated.misses if mutated else ():
+            click.echo(
+                f"{name} -> {_line(verdict)}  {rewritten!r} (from {example.prompt!r})"
+            )
+
+
+def _print_mutations(report: MutationReport, scope: str) -> None:
+    click.echo("")
+    words = "each signal word on its own" if scope == "each" else "all signal words"
+    click.echo(
+        f"robustness: block items blocked as typed, {words} rewritten "
+        f"({report.skipped} block items not blocked as typed or with no Latin-letter "
+        "signal word left out)"
+    )
+    click.echo(
+        f"{'rewrite':<20}{'prompts':>8}{'block':>7}{'review':>7}{'allow':>7}"
+        f"{'recall':>8}"
+    )
+    for name, row in report.by_mutation.items():
+        recall = "-" if row.block_recall is None else f"{row.block_recall:.3f}"
+        click.echo(
+            f"{name:<20}{row.items:>8}{row.blocked:>7}{row.reviewed:>7}"
+            f"{row.allowed:>7}{recall:>8}"
+        )
 
 
 def _print_report(report: EvalReport) -> None:

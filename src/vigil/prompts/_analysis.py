@@ -442,7 +442,13 @@ def _before_puberty(analysis: Analysis) -> list[Hit]:
 #: any other word before it makes it `and` ("mom nd kid", "bread nd butter").
 _BEFORE_SHORT_NUDITY = frozenset({"a", "an", "the", "of", "pic", "photo", "image"})
 _MINOR_WORDS = frozenset({"minor", "minor_slang", "ambiguous_person", "teen"})
-_SHORT_NUDITY_PERSONS = _MINOR_WORDS | {"minor_costume"}
+#: ... and glued ages and school stages: `nd 9yo`, `elevenyearold nd`
+_SHORT_NUDITY_PERSONS = _MINOR_WORDS | {
+    "minor_costume",
+    "age",
+    "age_compact",
+    "school_minor",
+}
 
 
 def _short_nudity(analysis: Analysis, added: list[Hit]) -> list[Hit]:

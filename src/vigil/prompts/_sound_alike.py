@@ -35,11 +35,16 @@ import jellyfish
 
 SOUND_ALIKE_CATEGORIES = frozenset(
     {"minor", "nudity", "sexual", "minor_costume", "minor_slang", "teen",
-     "ambiguous_person", "youth_adjective"}
+     "ambiguous_person", "youth_adjective", "nudify", "clothing_removal",
+     "school_minor", "school_teen", "puberty"}
 )  # fmt: skip
-#: Categories whose long words get the typo keys only (`lingeree`, `nudifyed`):
-#: their short words (`bra`, `thong`) have too many sound-alike neighbours.
-TYPO_ONLY_CATEGORIES = frozenset({"sexualised_clothing", "nudify", "clothing_removal"})
+#: Categories whose long words get the typo keys only (`lingeree`): their short
+#: words (`bra`, `thong`) have too many sound-alike neighbours.
+TYPO_ONLY_CATEGORIES = frozenset({"sexualised_clothing"})
+#: The words of keyed phrases get skeleton and sound keys from this length
+#: (`brthdy suit`, `prmry school`, `nthng on`); a phrase word matters only
+#: with the rest of its phrase, so they are tried after the words' own keys.
+MIN_PHRASE_WORD_KEY_CHARS = 5
 #: Sound forms from this many letters (`nud` 3).
 MIN_SOUND_CHARS = 3
 #: Skeleton keys from this many letters (`chld` 4, `nkd` 3; `kd` is too short).

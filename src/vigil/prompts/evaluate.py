@@ -15,6 +15,7 @@ import json
 import pathlib
 import typing as t
 
+from vigil.prompts import mutate
 from vigil.prompts.filter import Decision, PromptFilter, PromptVerdict
 
 #: Limits for evaluation files (the shared sets are < 1 MB).
@@ -210,3 +211,97 @@ def evaluate(prompt_filter: PromptFilter, examples: t.Iterable[Example]) -> Eval
         if verdict.decision is not example.label:
             errors.append((example, verdict))
     return EvalReport(counts, tuple(errors), by_class)
+
+
+@dataclasses.dataclass(frozen=True)
+class MutationFigures:
+    """One rewrite (`mutate.MUTATIONS`) over the block items blocked as typed."""
+
+    items: int
+    blocked: int
+    reviewed: int
+    allowed: int
+
+    @property
+    def block_recall(self) -> float | None:
+        return self.blocked / self.items if self.items else None
+
+    def as_dict(self) -> dict[str, t.Any]:
+        return {**dataclasses.asdict(self), "block_recall": self.block_recall}
+
+
+@dataclasses.dataclass(frozen=True)
+class MutationReport:
+    """How the `block` items the filter blocks as typed fare when their signal
+    words are rewritten the way evaders type them. `skipped`: block items not
+    blocked as typed, or with no Latin-letter signal word to rewrite."""
+
+    by_mutation: t.Mapping[str, MutationFigures]
+    skipped: int
+    #: (example, mutation name, rewritten prompt, verdict) for every rewrite
+    #: that was not blocked
+    misses: tuple[tuple[Example, str, str, PromptVerdict], ...]
+
+    def as_dict(self) -> dict[str, t.Any]:
+        return {
+            "skipped": self.skipped,
+            "mutations": {
+                name: row.as_dict() for name, row in self.by_mutation.items()
+            },
+        }
+
+
+#: How many signal words of a prompt one rewrite changes: each on its own (one
+#: rewritten prompt per word, the way one keyword is disguised) or all at once.
+MUTATION_SCOPES = ("each", "all")
+
+
+def evaluate_mutations(
+    prompt_filter: PromptFilter,
+    examples: t.Iterable[Example],
+    mutations: t.Mapping[str, mutate.Mutation] = mutate.MUTATIONS,
+    scope: str = "each",
+) -> MutationReport:
+    """Rewrite the signal words of each `block` item the filter blocks as typed
+    with each of `mutations`, and count what the filter makes of the result.
+    With `scope` "each", every signal word is rewritten on its own (a prompt
+    with three gives three rewritten prompts); with "all", all at once."""
+    if scope not in MUTATION_SCOPES:
+        raise ValueError(f"scope must be one of {MUTATION_SCOPES}")
+    counts = {name: [0, 0, 0] for name in mutations}  # block, review, allow
+    skipped = 0
+    misses: list[tuple[Example, str, str, PromptVerdict]] = []
+    column = {Decision.BLOCK: 0, Decision.REVIEW: 1, Decision.ALLOW: 2}
+    for example in examples:
+        if example.label is not Decision.BLOCK:
+            continue
+        verdict = prompt_filter.check(example.prompt, example.negative)
+        words = mutate.mutable_spans(
+            example.prompt,
+            (
+                mutate.Span(tr.span[0], tr.span[1], tr.category)
+                for tr in verdict.triggers
+                if tr.field == "prompt"
+            ),
+        )
+        if verdict.decision is not Decision.BLOCK or not words:
+            skipped += 1
+            continue
+        groups = [words] if scope == "all" else [[word] for word in words]
+        for name, mutation in mutations.items():
+            for group in groups:
+                rewritten = mutate.mutate(example.prompt, group, mutation)
+                if rewritten == example.prompt:
+                    continue  # the rewrite leaves this word as it is (`starred`)
+                outcome = prompt_filter.check(rewritten, example.negative)
+                counts[name][column[outcome.decision]] += 1
+                if outcome.decision is not Decision.BLOCK:
+                    misses.append((example, name, rewritten, outcome))
+    return MutationReport(
+        {
+            name: MutationFigures(sum(row), row[0], row[1], row[2])
+            for name, row in counts.items()
+        },
+        skipped,
+        tuple(misses),
+    )

@@ -792,7 +792,7 @@ class Lexicon:
         if word is not None and _sound_alike.first_letters_agree(form, word):
             return word
         if len(form) < _sound_alike.MIN_KEYED_WORD_CHARS:
-            return None
+            return self._phrase_word(form)
         word = self._metaphones.get(_sound_alike.metaphone(form))
         if (
             word is not None
@@ -802,7 +802,22 @@ class Lexicon:
         ):
             return word
         if _sound_alike.typo_candidate(form):
-            return self._typo(form)
+            word = self._typo(form)
+            if word is not None:
+                return word
+        return self._phrase_word(form)
+
+    def _phrase_word(self, form: str) -> str | None:
+        """The word of a keyed phrase `form` is the skeleton (`brthdy`) or a
+        respelling (`berthday`) of."""
+        word = self._phrase_skeletons.get(_sound_alike.skeleton(form))
+        if word is not None and _sound_alike.vowel_count(form) < (
+            _sound_alike.vowel_count(word)
+        ):
+            return word
+        word = self._phrase_sounds.get(_sound_alike.sound(form))
+        if word is not None and _sound_alike.first_letters_agree(form, word):
+            return word
         return None
 
     def _special(self, form: str) -> tuple[str, ...] | None:
@@ -1003,7 +1018,10 @@ class Lexicon:
                 for typo in _sound_alike.typo_keys(key):
                     typos.setdefault(typo, set()).add((category, key))
         # the long words of keyed phrases too (`elementry schooler`), unless keyed
-        # already as words of their own
+        # already as words of their own; their skeletons and sounds apart, tried
+        # after the words' own (`prmry school`, `in his brthdy suit`)
+        phrase_skeletons: dict[str, set[tuple[str, str]]] = {}
+        phrase_sounds: dict[str, set[tuple[str, str]]] = {}
         for items in self.phrases.values():
             for words, entries in items:
                 if not any(
@@ -1013,13 +1031,21 @@ class Lexicon:
                 ):
                     continue
                 for word in words:
-                    if (
-                        len(word) >= _sound_alike.MIN_TYPO_WORD_CHARS
-                        and word.isalpha()
-                        and word not in keyed
-                    ):
+                    if not word.isalpha() or not word.isascii() or word in keyed:
+                        continue
+                    if len(word) >= _sound_alike.MIN_TYPO_WORD_CHARS:
                         for typo in _sound_alike.typo_keys(word):
                             typos.setdefault(typo, set()).add(("phrase", word))
+                    if len(word) >= _sound_alike.MIN_PHRASE_WORD_KEY_CHARS:
+                        shape, heard, _ = _sound_alike.keys(word)
+                        for table, value in (
+                            (phrase_skeletons, shape),
+                            (phrase_sounds, heard),
+                        ):
+                            if value is not None:
+                                table.setdefault(value, set()).add(("phrase", word))
+        self._phrase_skeletons = _unambiguous(phrase_skeletons)
+        self._phrase_sounds = _unambiguous(phrase_sounds)
         self._skeletons = _unambiguous(skeletons)
         self._typos = _unambiguous(typos)
         self._sounds = _unambiguous(sounds)
