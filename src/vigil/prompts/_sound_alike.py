@@ -135,6 +135,21 @@ def keys(word: str) -> tuple[str | None, str | None, str | None]:
     )
 
 
+#: Two neighbouring letters swapped (`gril`, `ndue`, `nfsw`): kept for keyed
+#: words from this length; the first letter stays where it is.
+MIN_SWAPPED_WORD_CHARS = 4
+
+
+def swapped_forms(word: str) -> set[str]:
+    """`girl` → {`gril`, `gilr`}: the forms with two neighbouring letters after
+    the first swapped."""
+    return {
+        word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        for i in range(1, len(word) - 1)
+        if word[i] != word[i + 1]
+    }
+
+
 def typo_keys(form: str) -> set[str]:
     """`form` and every form of it with one letter left out."""
     return {form} | {form[:i] + form[i + 1 :] for i in range(len(form))}

@@ -228,6 +228,17 @@ _FRAGMENT_WORD_CATEGORIES = frozenset(
     {"youth_adjective", "school_minor", "school_teen"}
 )
 MIN_FRAGMENT_TARGET_CHARS = 5
+#: The words of English phrases of these categories are fragment targets too
+#: (`pub erty`, `clo thes`, `not hing on`).
+_FRAGMENT_PHRASE_CATEGORIES = _FRAGMENT_WORD_CATEGORIES | {
+    "minor", "nudity", "sexual", "nudify", "clothing_removal", "puberty", "teen"
+}  # fmt: skip
+#: Signal words of other languages are targets from this length: shorter ones
+#: are made of English pieces too often (`an ak`, `ki nd`).
+MIN_FOREIGN_FRAGMENT_TARGET_CHARS = 6
+_FOREIGN_FRAGMENT_CATEGORIES = frozenset(
+    {"minor", "nudity", "sexual", "ambiguous_person"}
+)
 #: Only words this long are turned back alone among words read as typed (`dlihc`,
 #: `edun`; `oda` is too short to be anything but a word).
 MIN_SELECTIVE_REVERSED_CHARS = 4
@@ -379,11 +390,28 @@ class Lexicon:
                 for items in self.phrases.values()
                 for words, es in items
                 if any(
-                    e.category in _FRAGMENT_WORD_CATEGORIES and e.lang in ("en", "und")
+                    e.category in _FRAGMENT_PHRASE_CATEGORIES
+                    and e.lang in ("en", "und")
                     for e in es
                 )
                 for word in words
                 if word.isalpha() and len(word) >= MIN_FRAGMENT_TARGET_CHARS
+            )
+            | frozenset(
+                # `nac ktes kind`, `çıpl ak`: long signal words of other
+                # languages typed in Latin letters
+                key
+                for key, es in self.singles.items()
+                if key.rstrip("*").isalpha()
+                and key.isascii()
+                and len(key.rstrip("*")) >= MIN_FOREIGN_FRAGMENT_TARGET_CHARS
+                and any(
+                    e.category in _FOREIGN_FRAGMENT_CATEGORIES
+                    and e.lang not in ("en", "und")
+                    and " " not in e.term  # a word, not a glued phrase
+                    and not e.flags & WORD_FLAGS
+                    for e in es
+                )
             )
         )
         #: Beginnings of those words (`normalise`), from one letter (`n ude`).
@@ -782,6 +810,9 @@ class Lexicon:
         from, exclusions aside (the exclusions generator asks this too)."""
         if len(form) < _sound_alike.MIN_TYPED_CHARS:
             return None
+        word = self._swaps.get(form)
+        if word is not None:
+            return word
         shape = _sound_alike.skeleton(form)
         word = self._skeletons.get(shape)
         if word is not None and _sound_alike.vowel_count(form) < (
@@ -978,7 +1009,9 @@ class Lexicon:
         sounds: dict[str, set[tuple[str, str]]] = {}
         metaphones: dict[str, set[tuple[str, str]]] = {}
         typos: dict[str, set[tuple[str, str]]] = {}
+        swaps: dict[str, set[tuple[str, str]]] = {}
         keyed: set[str] = set()
+        sound_keyed: set[str] = set()  # words with skeleton and sound keys
         for key, entries in self.singles.items():
             categories = {
                 e.category
@@ -1006,6 +1039,10 @@ class Lexicon:
                 continue
             shape, heard, code = _sound_alike.keys(key)
             category = ",".join(sorted(categories))
+            sound_keyed.add(key)
+            if len(key) >= _sound_alike.MIN_SWAPPED_WORD_CHARS and key.isalpha():
+                for swapped in _sound_alike.swapped_forms(key):
+                    swaps.setdefault(swapped, set()).add((category, key))
             for table, value in (
                 (skeletons, shape),
                 (sounds, heard),
@@ -1031,12 +1068,19 @@ class Lexicon:
                 ):
                     continue
                 for word in words:
-                    if not word.isalpha() or not word.isascii() or word in keyed:
+                    if not word.isalpha() or not word.isascii():
                         continue
-                    if len(word) >= _sound_alike.MIN_TYPO_WORD_CHARS:
+                    if len(word) >= _sound_alike.MIN_TYPO_WORD_CHARS and (
+                        word not in keyed
+                    ):
                         for typo in _sound_alike.typo_keys(word):
                             typos.setdefault(typo, set()).add(("phrase", word))
-                    if len(word) >= _sound_alike.MIN_PHRASE_WORD_KEY_CHARS:
+                    if (
+                        len(word) >= _sound_alike.MIN_PHRASE_WORD_KEY_CHARS
+                        and word not in sound_keyed
+                    ):
+                        for swapped in _sound_alike.swapped_forms(word):
+                            swaps.setdefault(swapped, set()).add(("phrase", word))
                         shape, heard, _ = _sound_alike.keys(word)
                         for table, value in (
                             (phrase_skeletons, shape),
@@ -1046,6 +1090,7 @@ class Lexicon:
                                 table.setdefault(value, set()).add(("phrase", word))
         self._phrase_skeletons = _unambiguous(phrase_skeletons)
         self._phrase_sounds = _unambiguous(phrase_sounds)
+        self._swaps = _unambiguous(swaps)
         self._skeletons = _unambiguous(skeletons)
         self._typos = _unambiguous(typos)
         self._sounds = _unambiguous(sounds)

@@ -516,6 +516,9 @@ def _resolve_run(run: list[Token], resolve: Resolver) -> list[Token]:
 #: no piece is one on its own (`nude child` stays two words).
 MAX_FRAGMENT_CHARS = 7
 MAX_SHORT_FRAGMENT_CHARS = 4
+#: ... unless the word they make is this long and no piece is a word the lexicon
+#: knows: `ortao kullu` (two ordinary words seldom make one long signal word).
+MIN_LONG_FRAGMENT_WORD_CHARS = 9
 MAX_FRAGMENT_GAP_CHARS = 2
 MAX_FRAGMENT_PIECES = 3
 #: A piece that is a signal word on its own joins only when this short (`ero tic`,
@@ -546,9 +549,13 @@ def join_fragments(
         if index < last and form in starts:
             following = piece_form(tokens[index + 1].form)
             pair = form + following
-            if len(form) > MAX_SHORT_FRAGMENT_CHARS < len(following) and (
-                index + 2 > last
-                or len(tokens[index + 2].form) > MAX_SHORT_FRAGMENT_CHARS
+            if (
+                len(form) > MAX_SHORT_FRAGMENT_CHARS < len(following)
+                and len(pair) < MIN_LONG_FRAGMENT_WORD_CHARS
+                and (
+                    index + 2 > last
+                    or len(tokens[index + 2].form) > MAX_SHORT_FRAGMENT_CHARS
+                )
             ):
                 pair = ""  # no piece short enough: not fragments
             # a pair that begins no word cannot be the start of a triple either
@@ -597,9 +604,12 @@ def _fragment(
         if is_signal(piece.key) and len(form) > MAX_SIGNAL_FRAGMENT_CHARS:
             return None  # `nude child` stays two words; `ero tic` is one
         shortest = min(shortest, len(form))
-    if shortest > MAX_SHORT_FRAGMENT_CHARS:
-        return None
     form = "".join(forms)
+    if shortest > MAX_SHORT_FRAGMENT_CHARS and (
+        len(form) < MIN_LONG_FRAGMENT_WORD_CHARS
+        or any(piece.key is not None for piece in pieces)
+    ):
+        return None  # long pieces join only when none is a word (`single digit`)
     key = word(form)  # a word fragments may join into, or None
     if key is None:
         return None
