@@ -58,7 +58,8 @@ MIN_TRANSPOSE_CHARS = 5
 MIN_COLLAPSE_CHARS = 5
 _TOLERANT = frozenset(
     {"minor", "minor_slang", "teen", "youthful", "sexual", "nudity", "abuse_slang",
-     "nudify", "clothing_removal", "youth_adjective"}
+     "nudify", "clothing_removal", "youth_adjective", "ambiguous_person",
+     "furry_minor"}
 )  # fmt: skip
 #: Words of these categories are not signal words but take the same tolerance:
 #: the youth words of a minor phrase (`littel girl`) and the units of an age
@@ -242,6 +243,9 @@ _FOREIGN_FRAGMENT_CATEGORIES = frozenset(
 #: Only words this long are turned back alone among words read as typed (`dlihc`,
 #: `edun`; `oda` is too short to be anything but a word).
 MIN_SELECTIVE_REVERSED_CHARS = 4
+#: Words of keyed phrases are read reversed from this length (`ytrebup`,
+#: `elttil`); shorter ones (`ton`, `eht`) are too often other words or names.
+MIN_REVERSED_PHRASE_WORD_CHARS = 5
 #: English words the rules read with a signal word (garments, ages, school,
 #: youth, removal verbs) are turned back too in a field that has a reversed
 #: signal word (`draw a dlihc with no sehtolc`); not those whose reversal is a
@@ -426,10 +430,34 @@ class Lexicon:
             if word.isalpha()
             for ending in ("s", "es")
         )
-        self._reversed_signals = frozenset(
+        # the long words of keyed English phrases too (`ytrebup`, `sehtolc`):
+        # one of them turned makes the reversed readings worth building
+        reversed_phrase_words = frozenset(
+            word[::-1]
+            for items in self.phrases.values()
+            for words, es in items
+            if any(
+                e.category in _FRAGMENT_PHRASE_CATEGORIES and e.lang in ("en", "und")
+                for e in es
+            )
+            for word in words
+            if len(word) >= MIN_REVERSED_PHRASE_WORD_CHARS
+            and word.isalpha()
+            and word[::-1] != word
+        ) | frozenset(
             k[::-1]
-            for k in self._signal_words
-            if len(k) >= MIN_REVERSED_CHARS and k.isalpha() and k[::-1] != k
+            for k, es in self.singles.items()
+            if len(k) >= MIN_REVERSED_PHRASE_WORD_CHARS
+            and k.isalpha()
+            and any(e.category == "puberty" and e.lang == "en" for e in es)
+        )
+        self._reversed_signals = (
+            frozenset(
+                k[::-1]
+                for k in self._signal_words
+                if len(k) >= MIN_REVERSED_CHARS and k.isalpha() and k[::-1] != k
+            )
+            | (reversed_phrase_words - self.vocabulary)
         )
         self._reversed_rule_words = frozenset(
             k[::-1]
