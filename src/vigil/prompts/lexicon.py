@@ -451,14 +451,11 @@ class Lexicon:
             and k.isalpha()
             and any(e.category == "puberty" and e.lang == "en" for e in es)
         )
-        self._reversed_signals = (
-            frozenset(
-                k[::-1]
-                for k in self._signal_words
-                if len(k) >= MIN_REVERSED_CHARS and k.isalpha() and k[::-1] != k
-            )
-            | (reversed_phrase_words - self.vocabulary)
-        )
+        self._reversed_signals = frozenset(
+            k[::-1]
+            for k in self._signal_words
+            if len(k) >= MIN_REVERSED_CHARS and k.isalpha() and k[::-1] != k
+        ) | (reversed_phrase_words - self.vocabulary)
         self._reversed_rule_words = frozenset(
             k[::-1]
             for k, es in self.singles.items()
