@@ -115,11 +115,11 @@ HELDOUT_ROBUSTNESS_FLOORS = {
     "dotted": 0.96,
     "starred": 0.97,
     "spelt_out": 0.94,
-    "letter_doubled": 0.85,
-    "reversed": 0.72,
-    "split_in_two": 0.70,
+    "letter_doubled": 0.87,
+    "reversed": 0.80,
+    "split_in_two": 0.82,
     "vowels_dropped": 0.68,
-    "letters_swapped": 0.50,
+    "letters_swapped": 0.70,
 }
 
 
