@@ -328,6 +328,8 @@ def _cancel_negated(analysis: Analysis, dropped: set[int]) -> None:
     for negation in analysis.of("negation"):
         seg = analysis.tokens[negation.last].segment
         following = negation.last + 1
+        if any(h.category == "copula" for h in analysis.at.get(following, ())):
+            following += 1  # Greek `δεν είναι γυμνό`: not is naked
         for hit in analysis.at.get(following, ()):
             if hit.category in _NEGATABLE and analysis.tokens[following].segment == seg:
                 dropped.add(id(hit))

@@ -285,7 +285,7 @@ class PromptFilter:
             negative_analysis = self._analyse(negative_text)
         rule = _decide(positive, negative_analysis, self.lexicon.fillers)
         signals = _analysis.signal_hits(positive)
-        readings = views.views(text)
+        readings = views.views(text, self.lexicon.untransliterated)
         if self.lexicon.has_reversed_signal(positive.tokens):
             readings.extend(views.reversed_views(text, self.lexicon.reads_reversed))
         backwards = views.word_order_view(text)

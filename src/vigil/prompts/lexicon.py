@@ -48,7 +48,7 @@ from vigil.prompts.normalise import (
     piece_form,
     wildcard_forms,
 )
-from vigil.prompts.views import transliterate_term
+from vigil.prompts.views import plain_word, transliterate_term
 
 #: Misspelling tolerance applies to English signal words of the categories in
 #: `_TOLERANT`: one swapped pair from 5 letters; a doubled letter collapsed, or a
@@ -456,6 +456,14 @@ class Lexicon:
             for k in self._signal_words
             if len(k) >= MIN_REVERSED_CHARS and k.isalpha() and k[::-1] != k
         ) | (reversed_phrase_words - self.vocabulary)
+        #: Negations of the transliterated scripts, kept as typed in the Latin
+        #: reading (`ребенок не голый`: Latin `ne` negates nothing)
+        self.untransliterated = frozenset(
+            plain_word(e.term)
+            for es in self.singles.values()
+            for e in es
+            if e.category == "negation" and transliterate_term(e.term) is not None
+        )
         self._reversed_rule_words = frozenset(
             k[::-1]
             for k, es in self.singles.items()

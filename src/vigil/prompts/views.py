@@ -115,8 +115,10 @@ def _script(char: str) -> str:
     return name.split(" ", 1)[0]
 
 
-def views(text: str) -> list[View]:
-    """The second readings worth analysing for `text` (often none)."""
+def views(text: str, kept: t.AbstractSet[str] = frozenset()) -> list[View]:
+    """The second readings worth analysing for `text` (often none). Words in
+    `kept` (lower case) stay as typed in the transliterated reading: a Russian
+    negation `не` read as Latin `ne` would no longer negate."""
     if text.isascii():
         return []
     turned = mirrored = cyrillic_mirrors = foreign = 0
@@ -149,7 +151,7 @@ def views(text: str) -> list[View]:
         # `ᴎude ɔhild`: mirrored letters among plain ones, `d` left a `d`
         out.append(View("mirrored", text.translate(_MIRRORED_ONLY_TABLE), (*size,)))
     if foreign >= MIN_TRANSLITERATED_LETTERS:
-        out.append(transliterated(text))
+        out.append(transliterated(text, kept))
     return out
 
 
@@ -263,13 +265,23 @@ def _both_orders(name: str, flipped: str) -> list[View]:
     return out
 
 
-def transliterated(text: str) -> View:
+def transliterated(text: str, kept: t.AbstractSet[str] = frozenset()) -> View:
     """Letters of the scripts in `_TRANSLITERATED_SCRIPTS` in Latin letters
-    (`голая` → `golaya`); everything else as typed."""
+    (`голая` → `golaya`); everything else, and the words in `kept`, as typed."""
     pieces: list[str] = []
     where: list[int] = []
+    as_typed: set[int] = set()
+    if kept:
+        for match in _WORD_RE.finditer(text):
+            if plain_word(match.group()) in kept:
+                as_typed.update(range(match.start(), match.end()))
     for index, char in enumerate(text):
-        if char.isascii() or not char.isalpha() and not _is_mark(char):
+        if (
+            char.isascii()
+            or index in as_typed
+            or not char.isalpha()
+            and not _is_mark(char)
+        ):
             pieces.append(char)
             where.append(index)
             continue
@@ -280,6 +292,16 @@ def transliterated(text: str) -> View:
         pieces.append(latin)
         where.extend([index] * len(latin))
     return View("transliterated", "".join(pieces), tuple(where))
+
+
+_WORD_RE = re.compile(r"\w+")
+
+
+def plain_word(word: str) -> str:
+    """`word` in lower case without its accents (`Όχι` → `οχι`), as the words
+    kept as typed in the transliterated reading are compared."""
+    decomposed = unicodedata.normalize("NFD", word.lower().replace("ς", "σ"))
+    return "".join(c for c in decomposed if not _is_mark(c))
 
 
 def _is_mark(char: str) -> bool:
