@@ -846,14 +846,8 @@ class Lexicon:
         word = self._swaps.get(form)
         if word is not None:
             return word
-        shape = _sound_alike.skeleton(form)
-        word = self._skeletons.get(shape)
-        if word is not None and _sound_alike.vowel_count(form) < (
-            _sound_alike.vowel_count(word)
-        ):
-            return word
-        word = self._sounds.get(_sound_alike.sound(form))
-        if word is not None and _sound_alike.first_letters_agree(form, word):
+        word = _by_shape_or_sound(form, self._skeletons, self._sounds)
+        if word is not None:
             return word
         if len(form) < _sound_alike.MIN_KEYED_WORD_CHARS:
             return self._phrase_word(form)
@@ -874,15 +868,7 @@ class Lexicon:
     def _phrase_word(self, form: str) -> str | None:
         """The word of a keyed phrase `form` is the skeleton (`brthdy`) or a
         respelling (`berthday`) of."""
-        word = self._phrase_skeletons.get(_sound_alike.skeleton(form))
-        if word is not None and _sound_alike.vowel_count(form) < (
-            _sound_alike.vowel_count(word)
-        ):
-            return word
-        word = self._phrase_sounds.get(_sound_alike.sound(form))
-        if word is not None and _sound_alike.first_letters_agree(form, word):
-            return word
-        return None
+        return _by_shape_or_sound(form, self._phrase_skeletons, self._phrase_sounds)
 
     def _special(self, form: str) -> tuple[str, ...] | None:
         """Numbers, ordinals, glued ages (`9yo`), count prefixes (`1girl`), Roman
@@ -1158,6 +1144,22 @@ class Lexicon:
             if word is not None and word[0] == form[0] and word != form:
                 return word
         return None
+
+
+def _by_shape_or_sound(
+    form: str, skeletons: t.Mapping[str, str], sounds: t.Mapping[str, str]
+) -> str | None:
+    """The word whose consonant skeleton `form` is, with fewer vowels (`chld`),
+    or whose sound form it shares, beginning alike (`chyld`)."""
+    word = skeletons.get(_sound_alike.skeleton(form))
+    if word is not None and _sound_alike.vowel_count(form) < (
+        _sound_alike.vowel_count(word)
+    ):
+        return word
+    word = sounds.get(_sound_alike.sound(form))
+    if word is not None and _sound_alike.first_letters_agree(form, word):
+        return word
+    return None
 
 
 def _unambiguous(table: dict[str, set[tuple[str, str]]]) -> dict[str, str]:
