@@ -166,8 +166,9 @@ def check(
     is_flag=True,
     help="Also rewrite the signal words of each blocked `block` item the way "
     "evaders type them (vowels dropped, letters doubled or swapped, leetspeak, "
-    "look-alike letters, spaces, dots or hyphens inside, reversed...) and print "
-    "how many rewrites stay blocked, per rewrite.",
+    "look-alike letters, spaces, dots or hyphens inside, reversed...), and the "
+    "whole prompt typed backwards or in reverse word order, and print how many "
+    "rewrites stay blocked, per rewrite.",
 )
 @click.option(
     "--mutation-scope",
@@ -206,8 +207,10 @@ def eval_(
 
     --mutations measures robustness to obfuscation: each `block` item the filter
     blocks as typed has the words of its triggers rewritten (`vigil.prompts.mutate`;
-    Latin-letter words only) and is checked again. With --show-errors, every
-    rewrite that was not blocked is listed too.
+    Latin-letter words only) and is checked again; the whole prompt is also
+    rewritten last letter first (`text_reversed`) and in reverse word order
+    (`word_order_reversed`), once each. With --show-errors, every rewrite that
+    was not blocked is listed too.
     """
     try:
         if column:
@@ -267,13 +270,13 @@ def _print_mutations(report: MutationReport, scope: str) -> None:
         "signal word left out)"
     )
     click.echo(
-        f"{'rewrite':<20}{'prompts':>8}{'block':>7}{'review':>7}{'allow':>7}"
+        f"{'rewrite':<21}{'prompts':>8}{'block':>7}{'review':>7}{'allow':>7}"
         f"{'recall':>8}"
     )
     for name, row in report.by_mutation.items():
         recall = "-" if row.block_recall is None else f"{row.block_recall:.3f}"
         click.echo(
-            f"{name:<20}{row.items:>8}{row.blocked:>7}{row.reviewed:>7}"
+            f"{name:<21}{row.items:>8}{row.blocked:>7}{row.reviewed:>7}"
             f"{row.allowed:>7}{recall:>8}"
         )
 

@@ -17,8 +17,10 @@ SETS = DATA / "prompts" / "generalise"
 BENIGN = DATA / "prompts" / "benign"
 #: (set, minimum block recall, most blocks returned as allow, most false blocks)
 FLOORS = [
-    ("set-b.jsonl", 0.95, 1, 0),
-    ("multilingual.jsonl", 0.98, 2, 0),
+    ("set-b.jsonl", 0.965, 1, 0),
+    ("multilingual.jsonl", 0.99, 1, 0),
+    ("set-e.jsonl", 0.965, 1, 0),
+    ("set-f.jsonl", 0.98, 2, 0),
     ("set-a.jsonl", None, 0, 0),
     ("set-c.jsonl", None, 0, 0),
     ("set-d.jsonl", None, 0, 0),

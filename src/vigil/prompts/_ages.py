@@ -7,6 +7,7 @@ An age counts only when it describes a person: a person word within
 person word at the end of a phrase (`girl, 12`); a school grade needs no binding.
 """
 
+import dataclasses
 import datetime as dt
 import typing as t
 
@@ -28,6 +29,8 @@ def ages(analysis: Analysis) -> list[Hit]:
     if not (
         analysis.has("number")
         or analysis.has("age_compact")
+        or analysis.has("age_tag")
+        or analysis.has("school_code")
         or analysis.has("ordinal")
         or analysis.has("year")
     ):
@@ -36,6 +39,15 @@ def ages(analysis: Analysis) -> list[Hit]:
     found: list[_Age] = []
     for hit in analysis.of("age_compact"):
         found.append(_Age(hit.first, hit.last, hit.value or 0, True))
+    for tag in analysis.of("age_tag"):
+        years = tag.value or 0
+        if years >= ADULT_AGE_YEARS and not tag.term.endswith("f"):
+            continue  # `18m` after a baby word is eighteen months
+        if years >= MIN_TAG_AGE_YEARS and _tag_reads(analysis, tag):
+            found.append(_Age(tag.first, tag.last, years, True))
+    for code in analysis.of("school_code"):
+        if _pupil_of(analysis, code.first, code.last):
+            found.append(_Age(code.first, code.last, code.value or 0, False))
     for number in analysis.of("number", "ordinal"):
         found.extend(_age_at(analysis, number))
     for year in analysis.of("year"):
@@ -60,6 +72,38 @@ def ages(analysis: Analysis) -> list[Hit]:
     return added
 
 
+#: Words next to `10m` that make it a length, a count or a time, not an age and a
+#: sex (`a 10m tall statue`, `5m views`, `the 10m dash`, `height 10m`).
+_MEASURES_NEXT_TO_TAG = frozenset(
+    {"tall", "high", "long", "wide", "deep", "away", "across", "above", "below",
+     "views", "followers", "subscribers", "likes", "years", "people", "users",
+     "dollars", "euros", "budget", "dash", "sprint", "race", "run", "dive",
+     "drop", "fall", "height", "length", "width", "depth", "distance", "size",
+     "x", "by", "times", "from"}
+)  # fmt: skip
+
+
+#: `1F` is "F1" (the race) typed backwards more often than a one-year-old.
+MIN_TAG_AGE_YEARS = 2
+
+
+def _tag_reads(analysis: Analysis, tag: Hit) -> bool:
+    """A tag such as `13m` or `11f` reads as an age in a field with a person or
+    sexual term and no measure word next to it (`13m nude pic`, `(10F),
+    nudist`; not `a 10m tall statue`). Adult tags are read for `f` only (`28F`
+    is a woman; `18m` after a baby word is eighteen months)."""
+    tokens = analysis.tokens
+    seg = tokens[tag.first].segment
+    for index in (tag.first - 1, tag.last + 1):
+        if (
+            0 <= index < len(tokens)
+            and tokens[index].segment == seg
+            and tokens[index].form in _MEASURES_NEXT_TO_TAG
+        ):
+            return False
+    return any(hit.category in _BESIDE_TAG for hit in analysis.hits if hit is not tag)
+
+
 class _Age(t.NamedTuple):
     first: int
     last: int
@@ -71,6 +115,17 @@ class _Age(t.NamedTuple):
 def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
     tokens = analysis.tokens
     seg = tokens[number.first].segment
+    if number.category == "number" and tokens[number.first].form.isalpha():
+        if _compound_number(analysis, number.first - 1, number) is not None:
+            return []  # `five` of `fifty-five`: read with its tens
+        units = _compound_number(analysis, number.first, None)
+        if units is not None:
+            number = dataclasses.replace(
+                number,
+                last=units.last,
+                end=units.end,
+                value=(number.value or 0) + (units.value or 0),
+            )
     value = number.value or 0
     out: list[_Age] = []
     if number.category == "number":
@@ -106,6 +161,10 @@ def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
     if grade is not None and _grade_reads(analysis, grade, number):
         # `value=N` on a stage's grade word counts from that stage: 中1 is grade 7
         out.append(_grade(grade.first, number.last, value + (grade.value or 0)))
+    if not out and number.category == "number":
+        school_year = _school_year(analysis, number)
+        if school_year is not None:
+            out.append(school_year)
     if (
         not out
         and number.category == "number"
@@ -123,6 +182,36 @@ def _age_at(analysis: Analysis, number: Hit) -> list[_Age]:
                 value = min(value + UK_YEAR_TO_AGE, ADULT_AGE_YEARS - 1)
             out.append(_Age(stated, number.last, value, False))
     return out
+
+
+def _compound_number(analysis: Analysis, tens_at: int, units: Hit | None) -> Hit | None:
+    """The units word of a number word such as `fifty-five` or `twenty one`:
+    with `units` given, whether the word at `tens_at` is its tens (returns it);
+    without, the units word right after the tens word at `tens_at`."""
+    tokens = analysis.tokens
+    if tens_at < 0:
+        return None
+    first = next(
+        (h for h in analysis.ending.get(tens_at, ()) if h.category == "number"), None
+    )
+    second = units or next(
+        (h for h in analysis.at.get(tens_at + 1, ()) if h.category == "number"), None
+    )
+    if first is None or second is None:
+        return None
+    if not (
+        tokens[first.last].form.isalpha()
+        and tokens[second.first].form.isalpha()
+        and tokens[first.last].segment == tokens[second.first].segment
+        and tokens[second.first].start - tokens[first.last].end <= 1
+        and (first.value or 0) in _TENS
+        and 1 <= (second.value or 0) <= 9
+    ):
+        return None
+    return first if units is not None else second
+
+
+_TENS = frozenset(range(20, 100, 10))
 
 
 #: `older than 12`, `over 12 years old`: an age as a bound, category `age_ceiling`
@@ -245,6 +334,54 @@ UK_YEAR_TO_AGE = 4
 UK_LAST_SCHOOL_YEAR = 13
 
 
+#: School years named by a word and a number, and the age of year 1: English
+#: and Australian `Year 4` (8-9), Indian `Class 4` and Kenyan `Standard 4`
+#: (9-10), Scottish `Primary 5` (9).
+_SCHOOL_YEAR_WORDS = {"year": UK_YEAR_TO_AGE, "yr": UK_YEAR_TO_AGE,
+                      "class": 5, "standard": 5, "std": 5, "primary": 4}  # fmt: skip
+#: A school year leaves the age in question from 17 (Year 13 may be 18): a teen.
+FIRST_TEEN_AGE_YEARS = 17
+_PUPIL_AFTER_YEAR = frozenset({"minor", "ambiguous_person", "teen"})
+
+
+def _school_year(analysis: Analysis, number: Hit) -> _Age | None:
+    """`in year 4`, `a Year 6 pupil`, `Class 4 student`: a school year, read
+    after "in" or before a pupil, child, girl or boy word ("year 2 of the
+    war", "class 4 rapids" are not ages)."""
+    tokens = analysis.tokens
+    seg = tokens[number.first].segment
+    value = number.value or 0
+    word = number.first - 1
+    if word < 0 or tokens[word].segment != seg or not 1 <= value <= UK_LAST_SCHOOL_YEAR:
+        return None
+    offset = _SCHOOL_YEAR_WORDS.get(tokens[word].form)
+    if offset is None:
+        return None
+    if not _pupil_of(analysis, word, number.last):
+        return None
+    years = min(value + offset, ADULT_AGE_YEARS - 1)
+    category = "teen" if years >= FIRST_TEEN_AGE_YEARS else "age"
+    return _Age(word, number.last, years, False, category)
+
+
+def _pupil_of(analysis: Analysis, first: int, last: int) -> bool:
+    """Whether the school year at tokens [first, last] is said of someone: "in"
+    before it, or a pupil, child, girl or boy word right after (`in year 4`,
+    `a P5 pupil`, `CE1 girl`)."""
+    tokens = analysis.tokens
+    seg = tokens[first].segment
+    before = first - 1
+    if before >= 0 and tokens[before].segment == seg and tokens[before].form == "in":
+        return True
+    if last + 1 >= len(tokens) or tokens[last + 1].segment != seg:
+        return False
+    return any(
+        h.category in _PUPIL_AFTER_YEAR
+        or (h.category == "person" and h.term in LEARNER_TERMS)
+        for h in analysis.at.get(last + 1, ())
+    )
+
+
 #: Words between a copula and the number: `she is only 10`, `she's in year 8`.
 STATED_AGE_GAP_TOKENS = 2
 #: Words from the person to the copula: `the girl in the photo is 9` (4).
@@ -270,9 +407,13 @@ def _stated_age(analysis: Analysis, number: Hit) -> int | None:
         following < len(tokens)
         and tokens[following].segment == seg
         and not _time_after(tokens, number.last + 1, seg)
+        and not _sentence_ends(tokens, number.last, following)
     ):
         if not _context_after(analysis, following, seg):
             return None
+    speaker = _speaker_before(tokens, number.first, seg)
+    if speaker is not None:
+        return speaker
     copula = analysis.find_before(
         number.first - 1, number.first - 1 - STATED_AGE_GAP_TOKENS, seg, {"copula"}
     )
@@ -305,6 +446,35 @@ def _stated_age(analysis: Analysis, number: Hit) -> int | None:
     return None
 
 
+#: `I am 12`, `we're 14`, `ur 13`: a pronoun and its copula (typed apart, or
+#: glued with the apostrophe dropped) opening a phrase, then the number, with
+#: at most one of `_SPEAKER_FILLERS` between.
+_SPEAKER_COPULAS = (
+    ("i", "am"), ("we", "are"), ("you", "are"), ("they", "are"), ("u", "are"),
+    ("u", "r"), ("we", "re"), ("you", "re"), ("they", "re"), ("i", "m"),
+    ("im",), ("iam",), ("were",), ("youre",), ("theyre",), ("ur",),
+)  # fmt: skip
+_SPEAKER_FILLERS = frozenset({"only", "just", "now", "barely", "both", "all"})
+
+
+def _speaker_before(tokens: t.Sequence[t.Any], number: int, seg: int) -> int | None:
+    """Where `I am` / `we're` / `ur` begins, if it opens the phrase of number
+    token `number` and stands right before it (`we're 14`; not "the pics were
+    12": the glued `were` must open its phrase)."""
+    end = number
+    if end > 0 and tokens[end - 1].form in _SPEAKER_FILLERS:
+        end -= 1
+    for words in _SPEAKER_COPULAS:
+        start = end - len(words)
+        if start < 0 or (start > 0 and tokens[start - 1].segment == seg):
+            continue
+        if all(tokens[start + k].segment == seg for k in range(len(words))) and (
+            tuple(tok.form for tok in tokens[start:end]) == words
+        ):
+            return start
+    return None
+
+
 #: Words of time after a stated age that keep it an age: `she is 12 next month`,
 #: `will be 10 in the spring` (`is 5 feet tall` is not an age).
 _TIME_AFTER_AGE = frozenset(
@@ -312,6 +482,10 @@ _TIME_AFTER_AGE = frozenset(
      "already", "recently"}
 )  # fmt: skip
 _SEASONS = frozenset({"spring", "summer", "autumn", "fall", "winter"})
+_PICTURE_WORDS = frozenset(
+    {"photo", "photos", "picture", "pictures", "pic", "pics", "image", "images",
+     "selfie", "video", "shot", "snapshot", "screenshot"}
+)  # fmt: skip
 
 
 def _time_after(tokens: t.Sequence[t.Any], index: int, seg: int) -> bool:
@@ -320,7 +494,10 @@ def _time_after(tokens: t.Sequence[t.Any], index: int, seg: int) -> bool:
     if tokens[index].form in _TIME_AFTER_AGE:
         return True
     words = [tok.form for tok in tokens[index : index + 3] if tok.segment == seg]
-    return words[:1] == ["in"] and bool(_SEASONS & set(words[1:]))
+    if words[:1] != ["in"]:
+        return False
+    # `will be 10 in the spring`; `he's 7 in this photo`: the age the picture shows
+    return bool((_SEASONS | _PICTURE_WORDS) & set(words[1:]))
 
 
 #: Words between "born" and the year: "born in 2016", "born on 3 May 2016" is
@@ -393,17 +570,29 @@ def _grade(first: int, last: int, grade: int) -> _Age:
 #: What may follow a bare number in its phrase for it still to read as an age:
 #: `girl 12 nude`, `teen 15 topless`. Nothing benign says "<person> <number> nude".
 _AFTER_BARE_AGE = frozenset(
-    {"nudity", "sexual", "clothing_removal", "sexualised_clothing", "underwear"}
+    {"nudity", "sexual", "clothing_removal", "sexualised_clothing", "underwear",
+     "nudify"}
+)  # fmt: skip
+#: Person words that name a pupil: next to a school level in its own tag they
+#: are that school's pupils (`nude student, primary school`), and after a
+#: school year its pupil (`a Year 6 pupil`); other person words are not
+#: (`model, elementary school` may be a teacher's portrait).
+LEARNER_TERMS = frozenset(
+    {"student", "students", "pupil", "pupils", "classmate", "classmates"}
 )
+#: What a tag age needs in its phrase (`_tag_reads`).
+_BESIDE_TAG = PERSONS | _AFTER_BARE_AGE
 
 
 #: What a bare age is worn in, after up to `WORN_REACH_TOKENS` of these words:
 #: `girl about 8 in a swimsuit`, `she is 11 wearing only a towel`.
 _PASSED_BEFORE_WORN = frozenset(
-    {"in", "a", "an", "the", "her", "his", "their", "wearing", "only", "just"}
-)
+    {"in", "a", "an", "the", "her", "his", "their", "wearing", "only", "just",
+     "with", "all"}
+)  # fmt: skip
 WORN_REACH_TOKENS = 3
 _WORN_AFTER_BARE_AGE = _AFTER_BARE_AGE | {"exposure"}
+_TAKEN_OFF = frozenset({"clothing", "clothing_all", "underwear"})
 
 
 def _context_after(analysis: Analysis, index: int, seg: int) -> bool:
@@ -416,8 +605,13 @@ def _context_after(analysis: Analysis, index: int, seg: int) -> bool:
     for k in range(index, min(index + WORN_REACH_TOKENS + 1, len(tokens))):
         if tokens[k].segment != seg:
             return False
-        if any(h.category in _WORN_AFTER_BARE_AGE for h in analysis.at.get(k, ())):
-            return True
+        for hit in analysis.at.get(k, ()):
+            if hit.category in _WORN_AFTER_BARE_AGE:
+                return True
+            if hit.category in _TAKEN_OFF and analysis.find(
+                hit.last + 1, hit.last + 1, seg, {"removal_after"}
+            ):
+                return True  # `girl 10 with her top off`
         if tokens[k].form not in _PASSED_BEFORE_WORN:
             return False
     return False
@@ -447,7 +641,9 @@ def _bare_age(analysis: Analysis, number: Hit) -> bool:
         and before > 0
         and tokens[before].segment == tokens[index].segment
     ):
-        before -= 1  # `a girl of 8`
+        before -= 1  # `a girl of 8`; `a mom of two` is a count
+        if any(h.category == "adult" for h in _hits_ending_at(analysis, before)):
+            return False
     if tuple(tok.form for tok in tokens[following : following + 3]) == _AND_A_HALF:
         following += 3  # `girl, 11 and a half`
     elif (
@@ -456,12 +652,33 @@ def _bare_age(analysis: Analysis, number: Hit) -> bool:
         and tokens[following].start == tokens[index].end + 1
     ):
         following += 1  # `girl, 12-ish`
-    if following < len(tokens) and tokens[following].segment == tokens[index].segment:
+    if (
+        following < len(tokens)
+        and tokens[following].segment == tokens[index].segment
+        and not _sentence_ends(tokens, index, following)
+    ):
         if not _context_after(analysis, following, tokens[index].segment):
             return False
         if tokens[before].segment != tokens[index].segment:
             return False  # `2 girls, 1 nude`: a count, not an age
     return any(h.category in PERSONS for h in _hits_ending_at(analysis, before))
+
+
+#: A number and the next word with this many characters between them in one
+#: phrase: the tokeniser keeps `4. Klasse` (a German or Turkish ordinal) in one
+#: phrase, so `girl, 10. remove clothing` has the dot and a space there.
+_DOT_GAP_CHARS = 2
+
+
+def _sentence_ends(tokens: t.Sequence[t.Any], number: int, following: int) -> bool:
+    """Whether a sentence ends at the dot after number token `number` (`she is
+    10. undress her`): an age read at the end of its phrase, since the ordinal
+    readings (`10. Klasse`, `10. Lebensjahr`) were tried first."""
+    return (
+        following == number + 1
+        and tokens[number].form.isdecimal()
+        and tokens[following].start - tokens[number].end == _DOT_GAP_CHARS
+    )
 
 
 def _hits_ending_at(analysis: Analysis, index: int) -> list[Hit]:
@@ -494,5 +711,5 @@ def _nearest(
 #: and nude", "is 9 years, nude"); any other word ends the reading ("turning 5
 #: pages" is not an age).
 _PASSED_AFTER_AGE = frozenset(
-    {"and", "&", "years", "year", "yrs", "yr", "y", "yo", "only", "just", "now"}
+    {"and", "&", "n", "years", "year", "yrs", "yr", "y", "yo", "only", "just", "now"}
 )

@@ -23,13 +23,15 @@ import dataclasses
 import re
 import typing as t
 
-from vigil.prompts._ages import ages
+from vigil.prompts._ages import LEARNER_TERMS, ages
 from vigil.prompts._hits import PERSONS, Analysis, Hit
 from vigil.prompts.lexicon import (
     AGE_KEY,
     NUMBER_KEY,
     ORDINAL_KEY,
+    SCHOOL_KEY,
     SIGNAL_CATEGORIES,
+    TAG_KEY,
     WORD_FLAGS,
     YEAR_KEY,
     Lexicon,
@@ -50,8 +52,9 @@ _SCHOOL_PERSONS = frozenset({"person", "ambiguous_person", "minor", "teen"})
 #: Categories some rule starts from; a field without any needs no rule pass.
 _RULE_CATEGORIES = frozenset(
     {"negation", "youth_adjective", "school_minor", "school_teen", "removal_verb",
-     "removal_after", "number", "age_compact", "ordinal", "furry_minor", "year",
-     "puberty", "nudity_short", "person_short", "nudify", "clothing_removal"}
+     "removal_after", "number", "age_compact", "age_tag", "school_code", "ordinal",
+     "furry_minor", "year", "puberty", "nudity_short", "person_short", "nudify",
+     "clothing_removal"}
 )  # fmt: skip
 
 
@@ -308,6 +311,8 @@ def _special_hit(key: str, token: Token, index: int) -> Hit:
     category = {
         NUMBER_KEY: "number",
         AGE_KEY: "age_compact",
+        TAG_KEY: "age_tag",
+        SCHOOL_KEY: "school_code",
         ORDINAL_KEY: "ordinal",
         YEAR_KEY: "year",
     }[key[: key.index("=") + 1]]
@@ -449,6 +454,7 @@ _SHORT_NUDITY_PERSONS = _MINOR_WORDS | {
     "minor_costume",
     "age",
     "age_compact",
+    "age_tag",
     "school_minor",
 }
 
@@ -597,7 +603,11 @@ def _school_tag_by_person(analysis: Analysis, school: Hit) -> bool:
     if last + 1 < len(tokens) and tokens[last + 1].segment == seg:
         return False
     return any(
-        h.category in _AT_SCHOOL_PERSONS and abs(tokens[h.first].segment - seg) == 1
+        (
+            h.category in _AT_SCHOOL_PERSONS
+            or (h.category == "person" and h.term in LEARNER_TERMS)
+        )
+        and abs(tokens[h.first].segment - seg) == 1
         for h in analysis.hits
     )
 

@@ -45,6 +45,7 @@ _NUMBER_WORDS = {
 _TOKEN_RE = re.compile(
     r"\s*(?:"
     r"(?P<hex>0x[0-9a-f]+)|(?P<bin>0b[01]+)|(?P<oct>0o[0-7]+)"
+    r"|(?P<base>in (?:binary|base ?2|hex(?:adecimal)?|base ?16|octal|base ?8))"
     r"|(?P<num>\d{1,4}(?:\.\d{1,3})?)"
     r"|(?P<op>\*\*|[-+*/×÷^()x−–·]"
     r"|square root of|cube root of|multiplied by|divided by|to the power of"
@@ -71,7 +72,11 @@ _UNIT_RE = re.compile(
 _ANY_OPERATOR_RE = re.compile(
     r"\d\s*(?:[-+*/×÷^x−–·]|\*\*)|0x|0b|sqrt|root|plus|minus|times|divided|over"
     r"|half|twice|double|triple|thrice|squared|cubed|decade|dozen|score"
+    r"|in (?:binary|base|hex|octal)"
 )
+#: `1010 in binary`, `c in hex`: the base a number is written in.
+_BASES = {"binary": 2, "2": 2, "hex": 16, "hexadecimal": 16, "16": 16, "octal": 8,
+          "8": 8}  # fmt: skip
 # Where an expression before a unit word may start: a digit, a bracket, a number
 # word or a prefix function (`twice five years old`).
 _START_RE = re.compile(
@@ -185,6 +190,16 @@ class _Parser:
     def unary(self) -> float:
         kind, text = self.take()
         if kind == "num":
+            following = self.peek()
+            if following is not None and following[0] == "base":
+                self.take()  # `1010 in binary`
+                base = _BASES[following[1].rsplit(" ", 1)[-1].removeprefix("base")]
+                try:
+                    in_base = int(text, base)
+                except ValueError:
+                    raise _Stop from None
+                self.arithmetic = True
+                return float(in_base)
             return float(text)
         if kind in ("hex", "bin", "oct"):
             self.arithmetic = True

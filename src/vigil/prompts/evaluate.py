@@ -261,14 +261,17 @@ def evaluate_mutations(
     examples: t.Iterable[Example],
     mutations: t.Mapping[str, mutate.Mutation] = mutate.MUTATIONS,
     scope: str = "each",
+    prompt_mutations: t.Mapping[str, mutate.PromptMutation] = mutate.PROMPT_MUTATIONS,
 ) -> MutationReport:
     """Rewrite the signal words of each `block` item the filter blocks as typed
     with each of `mutations`, and count what the filter makes of the result.
     With `scope` "each", every signal word is rewritten on its own (a prompt
-    with three gives three rewritten prompts); with "all", all at once."""
+    with three gives three rewritten prompts); with "all", all at once. Each of
+    `prompt_mutations` rewrites the whole prompt once, whatever the scope."""
     if scope not in MUTATION_SCOPES:
         raise ValueError(f"scope must be one of {MUTATION_SCOPES}")
-    counts = {name: [0, 0, 0] for name in mutations}  # block, review, allow
+    counts = {name: [0, 0, 0] for name in [*mutations, *prompt_mutations]}
+    # ... each row: block, review, allow
     skipped = 0
     misses: list[tuple[Example, str, str, PromptVerdict]] = []
     column = {Decision.BLOCK: 0, Decision.REVIEW: 1, Decision.ALLOW: 2}
@@ -288,15 +291,22 @@ def evaluate_mutations(
             skipped += 1
             continue
         groups = [words] if scope == "all" else [[word] for word in words]
-        for name, mutation in mutations.items():
-            for group in groups:
-                rewritten = mutate.mutate(example.prompt, group, mutation)
-                if rewritten == example.prompt:
-                    continue  # the rewrite leaves this word as it is (`starred`)
-                outcome = prompt_filter.check(rewritten, example.negative)
-                counts[name][column[outcome.decision]] += 1
-                if outcome.decision is not Decision.BLOCK:
-                    misses.append((example, name, rewritten, outcome))
+        rewrites = [
+            (name, mutate.mutate(example.prompt, group, mutation))
+            for name, mutation in mutations.items()
+            for group in groups
+        ]
+        rewrites += [
+            (name, rewrite(example.prompt))
+            for name, rewrite in prompt_mutations.items()
+        ]
+        for name, rewritten in rewrites:
+            if rewritten == example.prompt:
+                continue  # the rewrite leaves this prompt as it is (`starred`)
+            outcome = prompt_filter.check(rewritten, example.negative)
+            counts[name][column[outcome.decision]] += 1
+            if outcome.decision is not Decision.BLOCK:
+                misses.append((example, name, rewritten, outcome))
     return MutationReport(
         {
             name: MutationFigures(sum(row), row[0], row[1], row[2])

@@ -288,7 +288,9 @@ class PromptFilter:
         readings = views.views(text, self.lexicon.untransliterated)
         if self.lexicon.has_reversed_signal(positive.tokens):
             readings.extend(views.reversed_views(text, self.lexicon.reads_reversed))
-        backwards = views.word_order_view(text)
+        backwards = views.word_order_view(
+            text, self.lexicon.has_reversed_phrase(positive.tokens)
+        )
         if backwards is not None:
             readings.append(backwards)
         present = positive.by_category.keys()
@@ -305,7 +307,9 @@ class PromptFilter:
             if negative_text and negative_analysis is None and _has_candidates(seen):
                 negative_analysis = self._analyse(negative_text)
             candidate = _decide(seen, negative_analysis, self.lexicon.fillers)
-            if candidate.level > rule.level:
+            if candidate.level > rule.level and candidate.level >= REVIEW_SCORE:
+                # (a reading that still allows, `sun` read backwards as the
+                # Catalan `nus`, is not reported)
                 rule = candidate
                 rule.reasons.append(_VIEW_REASONS[view.name])
                 signals = [

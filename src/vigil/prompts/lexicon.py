@@ -16,6 +16,7 @@ transliterated view (`views.py`).
 
 import dataclasses
 import functools
+import itertools
 import operator
 import re
 import typing as t
@@ -229,8 +230,30 @@ _FRAGMENT_WORD_CATEGORIES = frozenset(
     {"youth_adjective", "school_minor", "school_teen"}
 )
 MIN_FRAGMENT_TARGET_CHARS = 5
+
+
 #: The words of English phrases of these categories are fragment targets too
 #: (`pub erty`, `clo thes`, `not hing on`).
+def _looks_respelt(form: str) -> bool:
+    """A word with no vowel (`dlhc`) or a letter doubled (`ddlihc`, `eduuun`)."""
+    if not any(c in "aeiouy" for c in form):
+        return True
+    return any(a == b for a, b in itertools.pairwise(form))
+
+
+#: Phrases whose words typed in reverse order build the reading in word order
+#: reversed (`Lexicon.has_reversed_phrase`).
+_REVERSED_PHRASE_CATEGORIES = frozenset(SIGNAL_CATEGORIES) | {
+    "school_minor", "school_teen", "puberty", "age_old", "age_unit"
+}  # fmt: skip
+#: ... but only pairs of content words: `on top` is "no top on" backwards and
+#: far more often just on top; `bathtub in`, `tub a` are ordinary English.
+MIN_REVERSED_PAIR_WORD_CHARS = 3
+_REVERSED_PAIR_FUNCTION_WORDS = frozenset(
+    {"the", "and", "not", "his", "her", "its", "for", "with", "what", "have",
+     "has", "had", "was", "are", "who", "that", "this", "from", "into", "onto",
+     "off", "out", "all", "any", "top", "one", "two", "but", "nor", "yet"}
+)  # fmt: skip
 _FRAGMENT_PHRASE_CATEGORIES = _FRAGMENT_WORD_CATEGORIES | {
     "minor", "nudity", "sexual", "nudify", "clothing_removal", "puberty", "teen"
 }  # fmt: skip
@@ -264,6 +287,14 @@ _WORD_SEPARATORS_RE = re.compile(r"[.\-_'’~·/]+")
 _COUNT_PREFIX_RE = re.compile(r"^(\d{1,2})([^\W\d_]{2,})$")  # 1girl, 2boys
 _ORDINAL_RE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th|e|er|eme|º|ª|o|a)$")
 AGE_KEY = "#age="
+#: `11f`, `13m`: an age and a sex, the tag forums put after a poster's name
+#: (`f8` is an aperture, so only this order is read).
+TAG_KEY = "#tag="
+#: `P5`: a Scottish primary year (P1 is age 4-5), the age of its pupils at the
+#: start of the year (French `CE1` is a phrase word of the French lexicon).
+SCHOOL_KEY = "#school="
+_SCHOOL_CODES = {f"p{n}": n + 4 for n in range(1, 8)}
+_AGE_TAG_RE = re.compile(r"^(\d{1,2})[fm]$")
 YEAR_KEY = "#year="
 #: Roman numerals read as numbers (an age only where a number would be one:
 #: "age viii"); i, v and x alone are letters, not numbers.
@@ -282,6 +313,8 @@ __all__ = [
     "MAX_LEXICON_BYTES",
     "NUMBER_KEY",
     "ORDINAL_KEY",
+    "TAG_KEY",
+    "SCHOOL_KEY",
     "YEAR_KEY",
     "SIGNAL_CATEGORIES",
     "WORD_FLAGS",
@@ -464,6 +497,30 @@ class Lexicon:
             for e in es
             if e.category == "negation" and transliterate_term(e.term) is not None
         )
+        #: Two words of a signal phrase typed in reverse order (`sister little`,
+        #: `suit birthday`): the sign of a prompt typed with its words backwards
+        forward_pairs = {
+            pair
+            for items in self.phrases.values()
+            for words, _ in items
+            for pair in itertools.pairwise(words)
+        }
+        self._reversed_phrase_pairs = frozenset(
+            (second, first)
+            for items in self.phrases.values()
+            for words, es in items
+            if any(
+                e.category in _REVERSED_PHRASE_CATEGORIES and e.lang == "en" for e in es
+            )
+            for first, second in itertools.pairwise(words)
+            if first != second
+            and len(first) >= MIN_REVERSED_PAIR_WORD_CHARS
+            and len(second) >= MIN_REVERSED_PAIR_WORD_CHARS
+            and first.isalpha()
+            and second.isalpha()
+            and not {first, second} & _REVERSED_PAIR_FUNCTION_WORDS
+            and (second, first) not in forward_pairs
+        )
         self._reversed_rule_words = frozenset(
             k[::-1]
             for k, es in self.singles.items()
@@ -526,7 +583,7 @@ class Lexicon:
                     )
         self._deciding_phrase_words = frozenset(
             w for phrase in self._deciding_phrases.values() for ws in phrase for w in ws
-        )
+        ) | frozenset(w for pair in self._reversed_phrase_pairs for w in pair)
         self._inert_forms: dict[str, _InertForm | None] = {}
 
     def is_inert(self, text: str) -> bool:
@@ -596,7 +653,9 @@ class Lexicon:
             groups.add(categories)
         if _combines(seen):
             return None
-        if in_phrases and self._types_a_deciding_phrase(typed):
+        if in_phrases and (
+            self._types_a_deciding_phrase(typed) or self._types_a_reversed_pair(typed)
+        ):
             return None
         reported: tuple[tuple[int, int, str, str], ...] = ()
         if reports:
@@ -652,6 +711,17 @@ class Lexicon:
             return _COUNT_WORD if key.startswith(NUMBER_KEY) else None
         return self._inert_words.get(key, _NO_WORD)
 
+    def _types_a_reversed_pair(self, typed: list[tuple[str, ...]]) -> bool:
+        """Whether two words in a row are a pair of `has_reversed_phrase` (the
+        full analysis reads the text in reverse word order then)."""
+        pairs = self._reversed_phrase_pairs
+        return any(
+            (first, second) in pairs
+            for before, after in itertools.pairwise(typed)
+            for first in before
+            for second in after
+        )
+
     def _types_a_deciding_phrase(self, typed: list[tuple[str, ...]]) -> bool:
         phrases = self._deciding_phrases
         count = len(typed)
@@ -698,6 +768,20 @@ class Lexicon:
         word = self.exact_word(form)
         return word if word in self._fragment_targets else None
 
+    def has_reversed_phrase(self, tokens: t.Sequence[Token]) -> bool:
+        """Whether two words of a signal phrase stand in reverse order in one
+        phrase of the text (`naked sister little`, `suit birthday his in`)."""
+        pairs = self._reversed_phrase_pairs
+        for before, after in itertools.pairwise(tokens):
+            if (
+                before.key is not None
+                and after.key is not None
+                and (before.key, after.key) in pairs
+                and before.segment == after.segment
+            ):
+                return True
+        return False
+
     def has_reversed_signal(self, tokens: t.Sequence[Token]) -> bool:
         """Whether a word the lexicon does not know is a signal word reversed, a
         glued age reversed (`oy9`) or signal words glued and reversed
@@ -725,8 +809,22 @@ class Lexicon:
             return True
         if not form.isalpha():
             # leetspeak reversed: `3dun` is `nud3`, `dl1hc` is `chl1d`
-            return any(f in self._reversed_signals for f in leet_forms(form))
-        return self._compound(form[::-1]) is not None
+            if any(f in self._reversed_signals for f in leet_forms(form)):
+                return True
+        elif self._compound(form[::-1]) is not None:
+            return True
+        backwards = form[::-1]
+        if len(form) < MIN_SELECTIVE_REVERSED_CHARS or backwards in self.vocabulary:
+            return False  # a word of the lexicon reversed was looked at above
+        if form.isascii() and form.isalpha() and not _looks_respelt(form):
+            # an English word read backwards is noise to the sound-alike keys
+            # (`restore` is no `erot*`): only a skeleton or a doubled letter
+            return False
+        # respelt and reversed: `dlhc` is `chld`, `ddlihc` is `childd`, `dlihс`
+        keys = self.resolve(backwards)
+        return keys is not None and any(
+            self.is_signal(k) and not k.endswith("*") for k in keys
+        )
 
     def reads_reversed(self, form: str) -> bool:
         """Whether `form` (lower case) is a signal word or a glued age typed last
@@ -755,6 +853,10 @@ class Lexicon:
     def _stem(self, form: str) -> str | None:
         for length in self._stem_lengths:
             if len(form) >= length and form[:length] in self.stems:
+                if "-" in form[length:]:
+                    # a stem ends its word: `devushka-podrostok` is two words
+                    # (girl, teenager), not one girl
+                    continue
                 return form[:length] + "*"
         return None
 
@@ -880,6 +982,9 @@ class Lexicon:
         roman = _ROMAN.get(form)
         if roman is not None:
             return (NUMBER_KEY + str(roman),)
+        school = _SCHOOL_CODES.get(form)
+        if school is not None:
+            return (SCHOOL_KEY + str(school),)
         age = self._age_re.match(form)
         if age is None and form[0].isdecimal():
             # `9y0`: leetspeak in the suffix only (the number stays a number)
@@ -895,6 +1000,9 @@ class Lexicon:
             ordinal = _ORDINAL_RE.match(form)
             if ordinal:
                 return (ORDINAL_KEY + ordinal.group(1),)
+            tag = _AGE_TAG_RE.match(form)
+            if tag:
+                return (TAG_KEY + tag.group(1),)
             counted = _COUNT_PREFIX_RE.match(form)
             if counted:
                 rest = self.resolve(counted.group(2))

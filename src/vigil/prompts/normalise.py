@@ -352,10 +352,22 @@ def tokenise(text: str, resolve: Resolver, cjk: CjkTerms | None = None) -> list[
             continue
         if keys is None and not form.isalnum():
             joined = _INNER_SEPARATORS_RE.sub("", form)
-            # digits joined by a hyphen stay apart: "ages 8-12" is not 812
+            # digits joined by a hyphen stay apart: "ages 8-12" is not 812, and
+            # "under-10s" is no leetspeak of "undress"
             keys = (
-                resolve(joined) if joined != form and not joined.isdecimal() else None
+                resolve(joined)
+                if joined != form
+                and not joined.isdecimal()
+                and not _WORD_THEN_NUMBER_RE.search(form)
+                else None
             )
+            if (
+                keys is not None
+                and "-" in form
+                and all(key.endswith("*") for key in keys)
+                and _stem_of_first_part(form, keys, resolve)
+            ):
+                keys = None  # `devushka-podrostok`: two words, not one `devushk*`
             if keys is None and joined != form:
                 for part in _PARTS_RE.finditer(form):
                     _emit(
@@ -383,6 +395,23 @@ def tokenise(text: str, resolve: Resolver, cjk: CjkTerms | None = None) -> list[
     if longest_run >= MIN_SPACED_RUN:
         tokens = _join_spaced_letters(tokens, resolve)
     return tokens
+
+
+#: A word of three letters or more, a hyphen and a number of two digits or
+#: more: `under-10s`, `covid-19`, `top-20` (not `n-0-0-d`, `9-yo`).
+_WORD_THEN_NUMBER_RE = re.compile(r"[^\W\d_]{3,}-\d{2,}")
+
+
+def _stem_of_first_part(form: str, keys: tuple[str, ...], resolve: Resolver) -> bool:
+    """Whether the stem `keys` a hyphenated `form` resolved to is only its first
+    part's, and every other part is a lexicon word of its own (`devushka-
+    podrostok`, girl-teenager; not `pre-adolescent`, one word)."""
+    parts = [part.group() for part in _PARTS_RE.finditer(form)]
+    return (
+        len(parts) > 1
+        and resolve(parts[0]) == keys
+        and all(resolve(part) is not None for part in parts[1:])
+    )
 
 
 def _split_camel_case(

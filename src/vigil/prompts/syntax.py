@@ -87,7 +87,7 @@ def mask(text: str) -> Masked:
         for match in _WEIGHTED_GROUP_RE.finditer(text):
             if float(match.group(2)) <= SUPPRESSED_WEIGHT:
                 suppressed.append(match.span(1))
-        text = _WEIGHT_RE.sub(_blank, text)
+        text = _WEIGHT_RE.sub(lambda m: _weight_blanked(text, m), text)
     if "[" in text or "{" in text:
         text = _mask_groups(text)
     if "(" in text:
@@ -95,6 +95,23 @@ def mask(text: str) -> Masked:
         # own, as `classmate, 14, onto ...` (an aside: an age, a count, a page)
         text = _PAREN_NUMBER_RE.sub(lambda m: f",{m.group(1)},", text)
     return Masked(text.translate(_BRACKETS), tuple(networks), tuple(suppressed))
+
+
+#: `[age: 9]`: a label and its value, not a prompt-editing step (no one adds
+#: the word "age" to a picture at step 9). `(age:1.3)` stays a weight.
+_AGE_LABEL_RE = re.compile(r"\b(?:age|aged)\s*$", re.IGNORECASE)
+_AGE_LABEL_GROUP_RE = re.compile(r"\s*(?:age|aged)\s*:\s*\d{1,3}\s*", re.IGNORECASE)
+
+
+def _weight_blanked(text: str, match: re.Match[str]) -> str:
+    before = text[max(0, match.start() - 8) : match.start()]
+    if (
+        text[match.end() : match.end() + 1] == "]"
+        and "." not in match.group()
+        and _AGE_LABEL_RE.search(before)
+    ):
+        return match.group()
+    return _blank(match)
 
 
 def _mask_networks(text: str) -> tuple[str, list[Network]]:
@@ -135,6 +152,8 @@ def _mask_groups(text: str) -> str:
 
 def _ungroup(match: re.Match[str]) -> str:
     inner = match.group()[1:-1]
+    if match.group()[0] == "[" and _AGE_LABEL_GROUP_RE.fullmatch(inner):
+        return " " + inner + " "  # `[age: 9]`
     if match.group()[0] == "{" and _JSON_KEY_RE.match(inner.lstrip()):
         return " " + inner.replace("|", ",") + " "
     return " " + inner.translate(_GROUP_SEPARATORS) + " "

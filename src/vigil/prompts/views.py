@@ -192,18 +192,19 @@ def reversed_views(
 #: Signs of a text typed with its words in reverse order: an age read backwards
 #: (`old years 9`, `8 aged`), clothing negated backwards (`clothes no`).
 _WORDS_BACKWARDS_RE = re.compile(
-    r"\bold\s+(?:years?|yrs?)\s+(?:\d{1,2}|[a-z]+)\b|\b\d{1,2}\s+aged?\b"
+    r"\bold[\s,]+(?:years?|yrs?)[\s,]+(?:\d{1,2}|[a-z]+)\b|\b\d{1,2}\s+aged?\b"
     r"|\b(?:clothes|clothing)\s+(?:no|without)\b|\boff\s+(?:clothes|dress|shirt|take)\b",
     re.IGNORECASE,
 )
 _PIECE_RE = re.compile(r"\w+|[^\w\s]+|\s+")
 
 
-def word_order_view(text: str) -> View | None:
+def word_order_view(text: str, reversed_phrase: bool = False) -> View | None:
     """`naked, old year 10, boy`: the text with its words (and the punctuation
     between them) in reverse order, where it shows signs of being typed so
-    (`_WORDS_BACKWARDS_RE`); None otherwise."""
-    if not _WORDS_BACKWARDS_RE.search(text):
+    (`_WORDS_BACKWARDS_RE`, or `reversed_phrase`: the lexicon found two words
+    of a phrase in reverse order); None otherwise."""
+    if not reversed_phrase and not _WORDS_BACKWARDS_RE.search(text):
         return None
     where: list[int] = []
     for match in reversed(list(_PIECE_RE.finditer(text))):
