@@ -70,10 +70,16 @@ def colliding(lexicon: Lexicon, words: set[str]) -> list[str]:
     for word in sorted(words - lexicon.vocabulary):
         if len(word) < _sound_alike.MIN_TYPED_CHARS:
             continue
-        if lexicon.sound_alike_word(word) is not None or (
-            word[-1] in "sz"
-            and len(word) > _sound_alike.MIN_PLURAL_CHARS
-            and lexicon.sound_alike_word(word[:-1]) is not None
+        if (
+            lexicon.sound_alike_word(word) is not None
+            or (
+                word[-1] in "sz"
+                and len(word) > _sound_alike.MIN_PLURAL_CHARS
+                and lexicon.sound_alike_word(word[:-1]) is not None
+            )
+            # another language's skeleton: read only next to a word of that
+            # language, but a dictionary word is never one (`floats`, fillettes)
+            or lexicon.foreign_skeleton_word(word) is not None
         ):
             out.append(word)
     return out

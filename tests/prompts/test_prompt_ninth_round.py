@@ -114,6 +114,15 @@ NINTH_ROUND: dict[str, list[tuple[str, Decision]]] = {
         ("stepmom, 45, nude", ALLOW),
         ("nude, a Brownie in the Girl Guides", BLOCK),
     ],
+    "another language's word by its skeleton, next to a word of that language": [
+        ("çıplk çocuk", BLOCK),
+        ("telanjng anak", BLOCK),
+        ("telanjng child", ALLOW),
+        ("balita bguil", BLOCK),  # two letters swapped
+        ("çıpalk çocuk", BLOCK),
+        ("bguil", ALLOW),
+        ("a cplk of days", ALLOW),
+    ],
     "lexicon: other languages": [
         ("bikinili ergen kız", REVIEW),
         ("nude renk ruj", ALLOW),
@@ -129,3 +138,11 @@ NINTH_ROUND: dict[str, list[tuple[str, Decision]]] = {
 )
 def test_ninth_round(prompt: str, expected: Decision) -> None:
     assert check(prompt) is expected
+
+
+def test_a_foreign_skeleton_is_read_only_with_fewer_vowels_than_its_word() -> None:
+    lexicon = PromptFilter.default(semantic=False).lexicon
+    assert lexicon.foreign_skeleton_word("ciplk") == "ciplak*"
+    assert lexicon.foreign_skeleton_word("ciplak") is None  # the word itself
+    assert lexicon.skeleton_language("telanjng", "telanjang") == "id"
+    assert lexicon.skeleton_language("telanjng", "nude") is None

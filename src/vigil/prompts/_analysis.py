@@ -79,6 +79,8 @@ def analyse(
     if lexicon.rare_sound_alikes:
         tokens = _rare_sound_alikes(tokens, lexicon)
     hits, languages, flagged = _look_up(tokens, lexicon)
+    if hits:
+        hits = _confirmed_skeletons(tokens, hits, lexicon)
     languages |= scripts
     if not hits:
         return Analysis(tokens, hits)
@@ -217,6 +219,27 @@ def signal_hits(analysis: Analysis) -> list[Hit]:
         h
         for h in analysis.hits
         if h.category in SIGNAL_CATEGORIES or h.category == "age"
+    ]
+
+
+def _confirmed_skeletons(
+    tokens: list[Token], hits: list[Hit], lexicon: Lexicon
+) -> list[Hit]:
+    """Hits read by another language's skeleton (`çıplk`) kept only where a word
+    of that language read as typed stands in the field (`çocuk`)."""
+    read: dict[int, str] = {}
+    for index, token in enumerate(tokens):
+        if token.key is not None and token.key != token.form:
+            lang = lexicon.skeleton_language(token.form, token.key)
+            if lang is not None:
+                read[index] = lang
+    if not read:
+        return hits
+    typed = {h.lang for h in hits if not (h.first == h.last and h.first in read)}
+    return [
+        h
+        for h in hits
+        if not (h.first == h.last and h.first in read and read[h.first] not in typed)
     ]
 
 

@@ -234,11 +234,24 @@ MIN_FRAGMENT_TARGET_CHARS = 5
 
 #: The words of English phrases of these categories are fragment targets too
 #: (`pub erty`, `clo thes`, `not hing on`).
+def _vowels(form: str) -> int:
+    return sum(c in "aeiouy" for c in form)
+
+
 def _looks_respelt(form: str) -> bool:
     """A word with no vowel (`dlhc`) or a letter doubled (`ddlihc`, `eduuun`)."""
     if not any(c in "aeiouy" for c in form):
         return True
     return any(a == b for a, b in itertools.pairwise(form))
+
+
+#: Foreign skeletons (`Lexicon._build_foreign_skeletons`): words from 5 letters,
+#: skeletons from 4 (`cplk` çıplak; `nck` is too short to say anything).
+MIN_FOREIGN_SKELETON_WORD_CHARS = 5
+MIN_FOREIGN_SKELETON_CHARS = 4
+_FOREIGN_SKELETON_CATEGORIES = frozenset({"minor", "nudity", "sexual"})
+#: English has its own keys; Vietnamese without its tones is mostly vowels.
+_NO_FOREIGN_SKELETON_LANGUAGES = frozenset({"en", "und", "vi"})
 
 
 #: Phrases whose words typed in reverse order build the reading in word order
@@ -823,7 +836,10 @@ class Lexicon:
         # respelt and reversed: `dlhc` is `chld`, `ddlihc` is `childd`, `dlihс`
         keys = self.resolve(backwards)
         return keys is not None and any(
-            self.is_signal(k) and not k.endswith("*") for k in keys
+            self.is_signal(k)
+            and not k.endswith("*")
+            and self.skeleton_language(backwards, k) is None  # English keys only
+            for k in keys
         )
 
     def reads_reversed(self, form: str) -> bool:
@@ -909,6 +925,10 @@ class Lexicon:
                 if word is not None:
                     self.sound_alike_forms.add(form)
                     return (word,)
+        if form.isalpha() and form.isascii():
+            foreign = self._foreign_skeleton(form)
+            if foreign is not None:
+                return (foreign[0],)
         return None
 
     def _without_proclitic(self, form: str) -> str | None:
@@ -1128,6 +1148,89 @@ class Lexicon:
             if _sound_alike.collapse(w) != w and len(w) >= MIN_COLLAPSE_CHARS
         }
         self._build_sound_alikes()
+        self._build_foreign_skeletons()
+
+    def _build_foreign_skeletons(self) -> None:
+        """Consonant skeletons of the minor, nudity and sexual words of the other
+        Latin-script languages (`çıplk` → çıplak, `telanjng` → telanjang), and
+        their forms with two neighbouring letters swapped (`bguil` → bugil). A
+        key two categories share, or an English key, or a word of the lexicon, is
+        dropped (the exclusions are checked when a word is read). Only read
+        where another word of the same language confirms it (`_analysis`, by
+        `skeleton_language`)."""
+        found: dict[str, set[tuple[str, str, str]]] = {}
+        swapped: dict[str, set[tuple[str, str, str]]] = {}
+        for key, entries in self.singles.items():
+            word = key.rstrip("*")
+            if (
+                len(word) < MIN_FOREIGN_SKELETON_WORD_CHARS
+                or not word.isascii()
+                or not word.isalpha()
+            ):
+                continue
+            for e in entries:
+                if (
+                    e.category in _FOREIGN_SKELETON_CATEGORIES
+                    and e.lang not in _NO_FOREIGN_SKELETON_LANGUAGES
+                    and " " not in e.term
+                    and not e.flags & {"exact", "context"}
+                ):
+                    shape = _sound_alike.skeleton(word)
+                    reading = (key, e.lang, e.category)
+                    if len(shape) >= MIN_FOREIGN_SKELETON_CHARS and shape != word:
+                        found.setdefault(shape, set()).add(reading)
+                    for form in _sound_alike.swapped_forms(word):
+                        swapped.setdefault(form, set()).add(reading)
+        # `desnudo` and `desnuda` share `dsnd`: one category, so one reading
+        self._foreign_skeletons = {
+            shape: min((key, lang) for key, lang, _ in words)
+            for shape, words in found.items()
+            if len({category for _, _, category in words}) == 1
+            and shape not in self.vocabulary
+            and shape not in self._skeletons
+        }
+        #: ... and the same words with two neighbouring letters swapped (`bguil`)
+        self._foreign_swaps = {
+            form: min((key, lang) for key, lang, _ in words)
+            for form, words in swapped.items()
+            if len({category for _, _, category in words}) == 1
+            and form not in self.vocabulary
+            and form not in self._swaps
+        }
+        self._foreign_skeleton_words = frozenset(
+            word for word, _ in self._foreign_skeletons.values()
+        ) | frozenset(word for word, _ in self._foreign_swaps.values())
+
+    def _foreign_skeleton(self, form: str) -> tuple[str, str] | None:
+        """The word of another language (and its language) `form` is the
+        consonant skeleton of, typed with fewer vowels (`çıplk`, `telanjng`)."""
+        if len(form) < MIN_FOREIGN_SKELETON_CHARS or form in self._excluded:
+            return None
+        if self.foreign_skeleton_word(form) is None:
+            return None  # none, or a respelling: left to the word's own keys
+        return (
+            self._foreign_swaps.get(form)
+            or (self._foreign_skeletons[_sound_alike.skeleton(form)])
+        )
+
+    def foreign_skeleton_word(self, form: str) -> str | None:
+        """The word of another language `form` would be read as by its skeleton,
+        exclusions aside (the exclusions generator asks this)."""
+        found = self._foreign_swaps.get(form)
+        if found is not None:
+            return found[0]
+        found = self._foreign_skeletons.get(_sound_alike.skeleton(form))
+        if found is None or _vowels(form) >= _vowels(found[0].rstrip("*")):
+            return None
+        return found[0]
+
+    def skeleton_language(self, form: str, key: str | None) -> str | None:
+        """The language whose word `key` the typed `form` was read as by its
+        skeleton, or None when it was read some other way."""
+        if key not in self._foreign_skeleton_words or form in self.vocabulary:
+            return None
+        found = self._foreign_skeleton(form) if form.isascii() else None
+        return found[1] if found is not None and found[0] == key else None
 
     def _build_sound_alikes(self) -> None:
         """Skeleton and Metaphone keys of the English minor and nudity words; a key
