@@ -21,6 +21,7 @@ FLOORS = [
     ("multilingual.jsonl", 0.99, 1, 0),
     ("set-e.jsonl", 0.965, 1, 0),
     ("set-f.jsonl", 0.98, 2, 0),
+    ("set-g.jsonl", 0.98, 2, 0),
     ("set-a.jsonl", None, 0, 0),
     ("set-c.jsonl", None, 0, 0),
     ("set-d.jsonl", None, 0, 0),

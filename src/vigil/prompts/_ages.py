@@ -83,25 +83,39 @@ _MEASURES_NEXT_TO_TAG = frozenset(
 )  # fmt: skip
 
 
+#: Labels a tag may follow as the value of a key (`image: (10F)`, `tags: 13m`).
+_TAG_LABELS = frozenset(
+    {"image", "subject", "age", "character", "tags", "tag", "poster", "me", "i", "im"}
+)
 #: `1F` is "F1" (the race) typed backwards more often than a one-year-old.
 MIN_TAG_AGE_YEARS = 2
 
 
 def _tag_reads(analysis: Analysis, tag: Hit) -> bool:
-    """A tag such as `13m` or `11f` reads as an age in a field with a person or
-    sexual term and no measure word next to it (`13m nude pic`, `(10F),
-    nudist`; not `a 10m tall statue`). Adult tags are read for `f` only (`28F`
-    is a woman; `18m` after a baby word is eighteen months)."""
+    """A tag such as `13m` or `11f` reads as an age right next to a person or
+    sexual term (`13m nude pic`, `nsfw 11f`), or as a phrase of its own in a
+    field with one (`(10F), nudist`); not as a length, a floor or a time (`a
+    13m yacht`, `the 5F lobby`, `ran the 10m`). Adult tags are read for `f` only
+    (`28F` is a woman; `18m` after a baby word is eighteen months)."""
     tokens = analysis.tokens
     seg = tokens[tag.first].segment
-    for index in (tag.first - 1, tag.last + 1):
-        if (
-            0 <= index < len(tokens)
-            and tokens[index].segment == seg
-            and tokens[index].form in _MEASURES_NEXT_TO_TAG
-        ):
-            return False
-    return any(hit.category in _BESIDE_TAG for hit in analysis.hits if hit is not tag)
+    beside = [
+        index
+        for index in (tag.first - 1, tag.last + 1)
+        if 0 <= index < len(tokens) and tokens[index].segment == seg
+    ]
+    if any(tokens[index].form in _MEASURES_NEXT_TO_TAG for index in beside):
+        return False
+    beside = [index for index in beside if tokens[index].form not in _TAG_LABELS]
+    if not beside:  # a phrase of its own, or after a label (`subject: 13m`)
+        return any(
+            hit.category in _BESIDE_TAG for hit in analysis.hits if hit is not tag
+        )
+    return any(
+        hit.category in _BESIDE_TAG
+        for index in beside
+        for hit in (*analysis.at.get(index, ()), *analysis.ending.get(index, ()))
+    )
 
 
 class _Age(t.NamedTuple):
@@ -357,8 +371,15 @@ def _school_year(analysis: Analysis, number: Hit) -> _Age | None:
     offset = _SCHOOL_YEAR_WORDS.get(tokens[word].form)
     if offset is None:
         return None
+    following = number.last + 1
+    if following < len(tokens) and tokens[following].form == "of":
+        return None  # `in year 3 of my PhD`, `year 2 of the war`
     if not _pupil_of(analysis, word, number.last):
         return None
+    if any(
+        h.category == "adult" and tokens[h.first].segment == seg for h in analysis.hits
+    ):
+        return None  # `a year 2 medical student`
     years = min(value + offset, ADULT_AGE_YEARS - 1)
     category = "teen" if years >= FIRST_TEEN_AGE_YEARS else "age"
     return _Age(word, number.last, years, False, category)
@@ -452,15 +473,16 @@ def _stated_age(analysis: Analysis, number: Hit) -> int | None:
 _SPEAKER_COPULAS = (
     ("i", "am"), ("we", "are"), ("you", "are"), ("they", "are"), ("u", "are"),
     ("u", "r"), ("we", "re"), ("you", "re"), ("they", "re"), ("i", "m"),
-    ("im",), ("iam",), ("were",), ("youre",), ("theyre",), ("ur",),
+    ("im",), ("youre",), ("theyre",), ("ur",),
 )  # fmt: skip
+# (`were` without its apostrophe is left out: "were 5 nude paintings sold?")
 _SPEAKER_FILLERS = frozenset({"only", "just", "now", "barely", "both", "all"})
 
 
 def _speaker_before(tokens: t.Sequence[t.Any], number: int, seg: int) -> int | None:
     """Where `I am` / `we're` / `ur` begins, if it opens the phrase of number
     token `number` and stands right before it (`we're 14`; not "the pics were
-    12": the glued `were` must open its phrase)."""
+    12")."""
     end = number
     if end > 0 and tokens[end - 1].form in _SPEAKER_FILLERS:
         end -= 1
