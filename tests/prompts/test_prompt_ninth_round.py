@@ -157,3 +157,21 @@ def test_a_foreign_skeleton_is_read_only_with_fewer_vowels_than_its_word() -> No
     assert lexicon.foreign_skeleton_word("ciplak") is None  # the word itself
     assert lexicon.skeleton_language("telanjng", "telanjang") == "id"
     assert lexicon.skeleton_language("telanjng", "nude") is None
+
+
+def test_the_forms_read_as_sound_alikes_stay_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stream of new respellings cannot grow the list of sound-alike forms
+    without bound (a service checks prompts for months): it starts again with
+    the resolve cache, so a cached reading is always listed."""
+    from vigil.prompts import lexicon as lexicon_module
+
+    monkeypatch.setattr(lexicon_module, "RESOLVE_CACHE_SIZE", 3)
+    lexicon = lexicon_module.Lexicon(lexicon_module.builtin_entries())
+    listed = 0
+    for form in ("chyld", "nyood", "naykid", "seksy", "chylde", "noode", "nakkid"):
+        assert lexicon.resolve(form) is not None
+        listed += form in lexicon.sound_alike_forms
+        assert len(lexicon.sound_alike_forms) <= 3
+    assert listed >= 4  # more sound-alikes than the bound: it started again

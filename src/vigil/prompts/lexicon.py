@@ -923,6 +923,11 @@ class Lexicon:
             if reading.isalpha() and reading.isascii():
                 word = self._sound_alike(reading)
                 if word is not None:
+                    if len(self.sound_alike_forms) >= RESOLVE_CACHE_SIZE:
+                        # bounded like the cache it goes with: both start again,
+                        # so every cached sound-alike reading is still listed
+                        self.sound_alike_forms.clear()
+                        self.resolve.cache_clear()
                     self.sound_alike_forms.add(form)
                     return (word,)
         if form.isalpha() and form.isascii():
